@@ -1,0 +1,335 @@
+"""Loading a synthetic but realistic jeweler as fast as correctness allows.
+
+PostgreSQL gets ``COPY`` into the same tables the models define (the column lists come from the models, so
+the loader cannot drift from the schema); SQLite gets batched ``executemany``. Every item's movements are
+generated as a consistent history: each movement's ``quantity_after`` is the running sum, and the item's
+quantity is its last ``quantity_after``, so ``vitrina check`` holds on the loaded data.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Table, func, select
+
+from bench.scenarios import Fixture
+from vitrina.accounts import service as accounts
+from vitrina.core.ids import new_id
+from vitrina.db.migrate import upgrade
+from vitrina.db.session import Database
+
+CATEGORIES = ("rings", "pendants", "earrings", "bracelets", "necklaces", "watches", "chains", "findings")
+METALS = ("14K yellow gold", "18K white gold", "platinum 950", "sterling silver", "18K rose gold")
+LABS = ("GIA", "IGI", "AGS", "HRD")
+
+
+@dataclass
+class BenchDatabase:
+    kind: str
+    url: str
+    name: str
+    drop: Callable[[], None]
+
+    @classmethod
+    def create(cls, kind: str, work: Path, pg_admin_url: str) -> BenchDatabase:
+        if kind == "sqlite":
+            path = work / "bench.db"
+            url = f"sqlite:///{path}"
+            upgrade(url)
+            return cls(kind, url, str(path), lambda: None)
+        import psycopg
+
+        name = f"vitrina_bench_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+            admin.execute(f'CREATE DATABASE "{name}"')
+
+        def drop() -> None:
+            with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+        url = f"{pg_admin_url.rsplit('/', 1)[0]}/{name}"
+        upgrade(url)
+        return cls(kind, url, name, drop)
+
+
+@dataclass
+class BenchOrg:
+    organization_id: str
+    api_key: str
+    api_secret: str
+
+    @property
+    def auth_header(self) -> str:
+        return f"{self.api_key}:{self.api_secret}"
+
+
+def create_organization(url: str) -> BenchOrg:
+    database = Database(url)
+    with database.unit_of_work() as session:
+        org, issued = accounts.create_organization(session, name="Bench Jewelers", plan="enterprise",
+                                                   rate_limit_per_minute=100_000_000)
+        result = BenchOrg(org.id, issued.key.api_key, issued.api_secret)
+    database.dispose()
+    return result
+
+
+def _chunks(rows: Iterator[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
+    batch: list[tuple[Any, ...]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def copy_rows(database: Database, table: Table, columns: list[str], rows: Iterator[tuple[Any, ...]]) -> int:
+    """Bulk insert: COPY on PostgreSQL, executemany on SQLite. Returns the row count."""
+    count = 0
+    if database.is_sqlite:
+        statement = table.insert()
+        for batch in _chunks(rows, 5000):
+            with database.engine.begin() as connection:
+                connection.execute(statement, [dict(zip(columns, row, strict=True)) for row in batch])
+            count += len(batch)
+        return count
+    raw = database.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        with cursor.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+        raw.commit()
+    finally:
+        raw.close()
+    return count
+
+
+def random_history(rng: random.Random, start: datetime, end: datetime, count: int,
+                   serialized: bool) -> list[tuple[datetime, int, str]]:
+    """A plausible ledger for one item: received first, then sales, returns and adjustments."""
+    span = (end - start).total_seconds()
+    stamps = sorted(start + timedelta(seconds=rng.random() * span) for _ in range(count))
+    if serialized:
+        history = [(stamps[0], 1, "RECEIVED")]
+        quantity = 1
+        for stamp in stamps[1:]:
+            change = -1 if quantity == 1 else 1
+            history.append((stamp, change, "SALE" if change < 0 else "RETURN"))
+            quantity += change
+        return history
+    quantity = rng.randint(20, 200)
+    history = [(stamps[0], quantity, "RECEIVED")]
+    for stamp in stamps[1:]:
+        change = rng.choice((-3, -2, -1, -1, 1, 2, 5)) if quantity > 5 else rng.randint(5, 40)
+        reason = "SALE" if change < 0 else rng.choice(("RECEIVED", "RETURN", "ADJUSTMENT"))
+        history.append((stamp, change, reason))
+        quantity += change
+    return history
+
+
+def money(rng: random.Random, low: int, high: int) -> Decimal:
+    return Decimal(rng.randint(low * 100, high * 100)) / 100
+
+
+def measure_seconds(action: Callable[[], Any]) -> tuple[Any, float]:
+    started = time.perf_counter()
+    result = action()
+    return result, time.perf_counter() - started
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+ITEM_COLUMNS = ["id", "organization_id", "external_id", "sku", "name", "category", "description", "tracking",
+                "status", "quantity", "reserved_quantity", "low_stock_threshold", "location_id", "room_type",
+                "price", "cost", "currency", "supplier_id", "certification", "cert_number", "attributes",
+                "last_moved_at", "created_at", "updated_at", "version"]
+MOVEMENT_COLUMNS = ["id", "organization_id", "item_id", "item_version", "quantity_change", "quantity_after",
+                    "reason_code", "notes", "reference", "actor", "location_id", "room_type", "created_at"]
+
+
+@dataclass
+class _Piece:
+    """Everything needed to emit one item and its history; rebuilt from its seed for the second pass."""
+
+    index: int
+    serialized: bool
+    location_id: str
+    history: list[tuple[datetime, int, str]]
+
+
+def _piece(index: int, locations: list[str], start: datetime, end: datetime, mean_moves: float) -> _Piece:
+    rng = random.Random(index)
+    serialized = rng.random() < 0.6
+    moves = max(1, min(int(rng.expovariate(1 / mean_moves)) + 1, int(mean_moves * 6)))
+    return _Piece(index, serialized, locations[index % len(locations)],
+                  random_history(rng, start, end, moves, serialized))
+
+
+def _item_row(piece: _Piece, organization_id: str, item_id: str, encode_json: Callable[[Any], Any]) -> tuple:
+    rng = random.Random(-piece.index - 1)
+    category = CATEGORIES[piece.index % (5 if piece.serialized else len(CATEGORIES))]
+    quantity = sum(change for _, change, _ in piece.history)
+    status = "active" if quantity > 0 or not piece.serialized else "sold"
+    lab = LABS[piece.index % len(LABS)] if piece.serialized else None
+    price = money(rng, 400, 25_000) if piece.serialized else money(rng, 20, 900)
+    metal = METALS[piece.index % len(METALS)]
+    attributes = {"metal": metal, "weight_g": round(rng.uniform(1.5, 18), 2)}
+    created, last = piece.history[0][0], piece.history[-1][0]
+    return (item_id, organization_id, f"EXT-{piece.index:08d}", f"SKU-{piece.index % 40_000:05d}"
+            if not piece.serialized else f"PC-{piece.index:08d}",
+            f"{metal.title()} {category[:-1]}", None, "serialized" if piece.serialized else "bulk",
+            status, quantity, 0, None if piece.serialized else 10, piece.location_id,
+            "vault" if piece.index % 7 == 0 else "sales_floor", price, (price * Decimal("0.48")).quantize(
+                Decimal("0.01")), "USD", f"SUP-{piece.index % 50:03d}", lab,
+            f"{lab}-{100000000 + piece.index}" if lab else None, encode_json(attributes), last, created, last,
+            len(piece.history))
+
+
+def _movement_rows(piece: _Piece, organization_id: str, item_id: str, room: str) -> Iterator[tuple]:
+    running = 0
+    for version, (stamp, change, reason) in enumerate(piece.history, start=1):
+        running += change
+        yield (new_id("mov"), organization_id, item_id, version, change, running, reason, None, None, "bench",
+               piece.location_id, room, stamp)
+
+
+def load_inventory(url: str, organization_id: str, *, items: int, movements: int) -> Fixture:
+    """Locations through the service, then items and their histories by bulk load (two passes, one seed)."""
+    import json
+
+    from vitrina.inventory import service
+    from vitrina.inventory.models import Item, Movement
+
+    database = Database(url)
+    with database.unit_of_work(organization_id=organization_id) as session:
+        locations = [service.create_location(session, organization_id=organization_id, name=f"Store {n:02d}",
+                                              code=f"S{n:02d}", address=None, timezone="UTC").id
+                     for n in range(20)]
+    end = now()
+    start = end - timedelta(days=365)
+    mean_moves = movements / items
+    ids = [new_id("itm") for _ in range(items)]
+    encode_json = json.dumps if not database.is_sqlite else (lambda value: value)
+
+    def item_rows() -> Iterator[tuple]:
+        for index in range(items):
+            yield _item_row(_piece(index, locations, start, end, mean_moves), organization_id, ids[index],
+                            encode_json)
+
+    def movement_rows() -> Iterator[tuple]:
+        for index in range(items):
+            piece = _piece(index, locations, start, end, mean_moves)
+            yield from _movement_rows(piece, organization_id, ids[index],
+                                      "vault" if index % 7 == 0 else "sales_floor")
+
+    copy_rows(database, Item.__table__, ITEM_COLUMNS, item_rows())  # type: ignore[arg-type]
+    copy_rows(database, Movement.__table__, MOVEMENT_COLUMNS, movement_rows())  # type: ignore[arg-type]
+    if not database.is_sqlite:
+        with database.engine.connect() as connection:
+            connection.exec_driver_sql("ANALYZE inventory_items")
+            connection.exec_driver_sql("ANALYZE inventory_movements")
+            connection.commit()
+    bulk = [ids[i] for i in range(items) if not random.Random(i).random() < 0.6]
+    database.dispose()
+    return Fixture(location_ids=locations, item_ids=ids, bulk_item_ids=bulk, history_start=start,
+                   history_end=end, big_location_id=locations[0])
+
+
+def sum_quantities(url: str, item_ids: list[str]) -> int:
+    from vitrina.inventory.models import Item
+
+    database = Database(url)
+    with database.engine.connect() as connection:
+        total = connection.execute(select(func.coalesce(func.sum(Item.quantity), 0))
+                                   .where(Item.id.in_(item_ids))).scalar_one()
+    database.dispose()
+    return int(total)
+
+
+def ledger_violations(url: str) -> int:
+    """Items whose quantity differs from the sum of their movements (must be zero after every run)."""
+    from vitrina.inventory.models import Item, Movement
+
+    database = Database(url)
+    sums = select(Movement.item_id, func.sum(Movement.quantity_change).label("total")).group_by(
+        Movement.item_id).subquery()
+    with database.engine.connect() as connection:
+        count = connection.execute(select(func.count()).select_from(Item).join(sums, sums.c.item_id == Item.id)
+                                   .where(Item.quantity != sums.c.total)).scalar_one()
+    database.dispose()
+    return int(count)
+
+
+def write_import_csv(path: Path, rows: int, location_id: str) -> Path:
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["external_id", "sku", "name", "category", "tracking", "quantity", "price", "cost",
+                         "currency", "location_id", "certification", "cert_number"])
+        for n in range(rows):
+            writer.writerow([f"IMP-{n:07d}", f"IMP-SKU-{n % 5000:04d}", f"Imported piece {n}", "rings", "bulk",
+                             (n % 50) + 1, "199.00", "90.00", "USD", location_id, "none", ""])
+    return path
+
+
+def prepare_catalog(url: str, organization_id: str, fixture: Fixture) -> None:
+    """Demo catalog and price tables; the pricing scenario quotes the seed's bridal ring with five stones."""
+    try:
+        catalog_demo = importlib.import_module("vitrina.catalog.demo")
+    except ModuleNotFoundError:
+        return
+    database = Database(url)
+    with database.unit_of_work(organization_id=organization_id) as session:
+        catalog_demo.seed(session, organization_id=organization_id, console=None)
+    fixture.configuration_body = getattr(catalog_demo, "BENCH_CONFIGURATION", None)
+    database.dispose()
+
+
+def prepare_passports(url: str, organization_id: str, fixture: Fixture, tags: int = 200,
+                      taps_per_tag: int = 50) -> None:
+    """Passports on simulated NTAG 424 DNA tags, and a stream of fresh SUN messages (rising counters)."""
+    try:
+        provenance_demo = importlib.import_module("vitrina.provenance.demo")
+    except ModuleNotFoundError:
+        return
+    make_messages = getattr(provenance_demo, "bench_sun_messages", None)
+    if make_messages is None:
+        return
+    database = Database(url)
+    with database.unit_of_work(organization_id=organization_id) as session:
+        fixture.sun_messages = make_messages(session, organization_id=organization_id, tags=tags,
+                                             taps_per_tag=taps_per_tag)
+    database.dispose()
+
+
+def measure_import(url: str, organization_id: str, work: Path, *, rows: int, location_id: str) -> dict[str, Any]:
+    """``vitrina import`` of a generated CSV, inline (no worker), timed end to end."""
+    import os
+    import subprocess
+    import sys
+
+    path = write_import_csv(work / "import.csv", rows, location_id)
+    env = dict(os.environ) | {"VITRINA_DATABASE_URL": url, "VITRINA_LOG_LEVEL": "WARNING",
+                              "VITRINA_DATA_DIR": str(work / "data")}
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "vitrina.cli", "import", str(path), "--org", organization_id,
+                             "--json"], env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        return {"rows": rows, "error": result.stderr.strip().splitlines()[-1:] or ["failed"], "met": False}
+    rate = rows / seconds
+    return {"rows": rows, "seconds": round(seconds, 2), "rows_per_second": round(rate), "met": rate >= 20_000}

@@ -1,0 +1,1 @@
+"""Vitrina: inventory, catalog and provenance engine for jewelers."""
