@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from types import ModuleType
@@ -15,6 +14,7 @@ from vitrina.config import Settings
 from vitrina.core import handlers, system
 from vitrina.core.logging import configure_logging
 from vitrina.core.middleware import RequestContextMiddleware
+from vitrina.core.modules import import_present
 from vitrina.core.ratelimit import RateLimiter
 from vitrina.core.schemas import ErrorEnvelope
 from vitrina.db.migrate import ensure_migrated
@@ -43,21 +43,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _domain_modules() -> list[ModuleType]:
-    modules = []
-    for name in DOMAIN_MODULES:
-        try:
-            modules.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:  # a missing dependency inside an existing module is a real error
-                raise
-    return modules
-
-
 def create_app(settings: Settings | None = None, *, check_migrations: bool = True) -> FastAPI:
     settings = settings or Settings()
     configure_logging(settings.log_level, json_logs=settings.log_json)
-    modules = _domain_modules()
+    modules = import_present(DOMAIN_MODULES)
     database = Database(settings.database_url)
 
     @asynccontextmanager

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import sys
@@ -13,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from vitrina.config import Settings
+from vitrina.core.modules import import_present
 
 app = typer.Typer(help="Vitrina: inventory, catalog and provenance engine for jewelers.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -183,23 +183,12 @@ DEMO_MODULES = ("vitrina.inventory.demo", "vitrina.catalog.demo", "vitrina.sales
 WORKER_MODULES = ("vitrina.events.worker", "vitrina.jobs.runner")
 
 
-def _optional_modules(names: tuple[str, ...]) -> list[Any]:
-    modules = []
-    for name in names:
-        try:
-            modules.append(importlib.import_module(name))
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    return modules
-
-
 @app.command()
 def check(as_json: JsonFlag = False) -> None:
     """Verify the invariants on a live database (ledger sums, reservations, Merkle tree, outbox)."""
     violations: list[str] = []
     with database().unit_of_work(write=False) as session:
-        for module in _optional_modules(CHECK_MODULES):
+        for module in import_present(CHECK_MODULES):
             violations.extend(module.run_checks(session))
     if as_json:
         emit_json({"ok": not violations, "violations": violations})
@@ -244,7 +233,7 @@ def create_demo_store(name: str) -> dict[str, Any]:
         organization, issued = service.create_organization(session, name=name, plan="professional")
         result: dict[str, Any] = {"organization_id": organization.id, "api_key": issued.key.api_key,
                                   "api_secret": issued.api_secret}
-    for module in _optional_modules(DEMO_MODULES):
+    for module in import_present(DEMO_MODULES):
         with database().unit_of_work(organization_id=organization.id) as session:
             result.update(module.seed(session, organization_id=organization.id, console=console) or {})
     return result
@@ -311,7 +300,7 @@ def worker() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     loops = [threading.Thread(target=m.main, args=(settings, stop), name=m.__name__, daemon=True)
-             for m in _optional_modules(WORKER_MODULES)]
+             for m in import_present(WORKER_MODULES)]
     if not loops:
         raise fail("no worker loops are installed")
     for thread in loops:
@@ -339,7 +328,7 @@ def bench(ctx: typer.Context) -> None:
 
 
 def _register_domain_commands() -> None:
-    for module in _optional_modules(DOMAIN_CLIS):
+    for module in import_present(DOMAIN_CLIS):
         module.register(app)
 
 
