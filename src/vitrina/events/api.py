@@ -117,7 +117,11 @@ def list_events(request: Request, session: DbSession, principal: ReadPrincipal, 
                 "hour and the client reconnects); any other request receives the replay and the response ends. "
                 "Across several server processes it needs Redis. Needs the `read` scope.",
     responses={200: {"description": "An event stream", "content": {"text/event-stream": {
-        "schema": {"type": "string"},
+        # One server-sent event, as a client's parser yields it (schemathesis validates each event too).
+        "schema": {"type": "object", "properties": {
+            "id": {"type": "string", "description": "The event id, for Last-Event-ID"},
+            "event": {"type": "string", "description": "The event type"},
+            "data": {"type": "string", "description": "The event as JSON, as GET /events shows it"}}},
         "example": "id: evt_01J...\nevent: inventory.created\ndata: {\"id\": \"evt_01J...\", ...}\n\n"}}},
         **_JSON_ERRORS})
 async def stream_events(request: Request, principal: ReadPrincipal, type: TypeQuery = None,
