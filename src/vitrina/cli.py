@@ -284,7 +284,8 @@ def dev(
         console.print(f"  {key:18} {value}")
     for label, path in (("API docs", "/docs"), ("staff sign-in", "/login"), ("API base", "/api/v1")):
         console.print(f"  {label:18} {base}{path}")
-    console.print(f"  try: curl -H 'X-API-Key: {details['api_key']}:{details['api_secret']}' {base}/api/v1/me")
+    console.print(f"  try: curl -H 'X-API-Key: {details['api_key']}:{details['api_secret']}' {base}/api/v1/me",
+                  soft_wrap=True, markup=False)
     console.rule()
     serve(host=host, port=port, workers=1, reload=False, access_log=False)
 
