@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from vitrina.accounts.errors import ApiKeyNotFound, InvalidCredentials
 from vitrina.accounts.models import ApiKey, Organization
 from vitrina.accounts.plans import PLANS
-from vitrina.core.errors import ValidationFailed
+from vitrina.catalog import service as catalog
+from vitrina.core.errors import NotFoundError, ValidationFailed
 from vitrina.core.ids import new_id
 from vitrina.core.time import utcnow
 
@@ -57,6 +58,8 @@ def create_api_key(session: Session, *, organization_id: str, name: str, scopes:
     unknown = [s for s in scopes if s not in SCOPES]
     if unknown or not scopes:
         raise ValidationFailed.field("$.scopes", f"choose from {', '.join(SCOPES)}")
+    if tier_id is not None:
+        _ensure_tier(session, organization_id=organization_id, tier_id=tier_id)
     secret = f"vs_{mode}_{secrets.token_urlsafe(32)}"
     key = ApiKey(
         id=new_id("key"), organization_id=organization_id, name=name,
@@ -66,6 +69,13 @@ def create_api_key(session: Session, *, organization_id: str, name: str, scopes:
     session.add(key)
     session.flush()
     return IssuedKey(key=key, api_secret=secret)
+
+
+def _ensure_tier(session: Session, *, organization_id: str, tier_id: str) -> None:
+    try:
+        catalog.get_pricing_tier(session, organization_id=organization_id, tier_id=tier_id)
+    except NotFoundError:
+        raise ValidationFailed.field("$.tier_id", "no such pricing tier") from None
 
 
 def list_api_keys(session: Session, *, organization_id: str) -> list[ApiKey]:

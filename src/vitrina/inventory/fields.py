@@ -14,7 +14,9 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from vitrina.accounts.models import Organization
-from vitrina.core.errors import ValidationFailed, json_path
+from vitrina.catalog import service as catalog
+from vitrina.core.errors import NotFoundError, ValidationFailed, json_path
+from vitrina.core.ids import has_prefix
 from vitrina.inventory.errors import CertificateTaken, ExternalIdTaken
 from vitrina.inventory.models import SERIALIZED, Item, Location
 from vitrina.inventory.schemas import ItemCreate, ItemUpdate
@@ -73,6 +75,18 @@ def ensure_locations(session: Session, *, organization_id: str, ids: Iterable[st
     if missing:
         raise ValidationFailed([{"path": path_of.get(i, "$.location_id"), "message": "no such location",
                                  "value": i} for i in missing])
+
+
+def ensure_product(session: Session, *, organization_id: str, product_id: str | None, path: str) -> None:
+    """A catalog id (``prd_…``) must name a product of this organization. Other values are a supplier's or
+    POS's own product reference (a vendor model), kept as given so feeds can link pieces before the catalog
+    knows them."""
+    if product_id is None or not has_prefix(product_id, "prd"):
+        return
+    try:
+        catalog.get_product(session, organization_id=organization_id, product_id=product_id)
+    except NotFoundError:
+        raise ValidationFailed.field(path, "no such product") from None
 
 
 def ensure_external_ids_free(session: Session, *, organization_id: str, external_ids: Iterable[str | None],

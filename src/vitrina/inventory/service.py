@@ -203,6 +203,8 @@ def create_item(session: Session, *, organization_id: str, actor: str | None, fi
     values = item_fields.create_fields(fields)
     item_fields.ensure_locations(session, organization_id=organization_id, ids=[values.get("location_id")],
                                  path_of={})
+    item_fields.ensure_product(session, organization_id=organization_id, product_id=values.get("product_id"),
+                               path="$.product_id")
     _ensure_unique(session, organization_id=organization_id, values=values, tracking=values["tracking"])
     moment = ledger.now(session)
     quantity = values.pop("quantity")
@@ -242,6 +244,8 @@ def update_item(session: Session, *, organization_id: str, item_id: str, changes
     if values.get("external_id") is not None:
         item_fields.ensure_external_ids_free(session, organization_id=organization_id,
                                              external_ids=[values["external_id"]], exclude_item=item.id)
+    item_fields.ensure_product(session, organization_id=organization_id, product_id=values.get("product_id"),
+                               path="$.product_id")
     was_low = notify.is_low(item.quantity - item.reserved_quantity, item.low_stock_threshold)
     for name, value in values.items():
         setattr(item, name, value)
