@@ -11,6 +11,8 @@ from typing import Any
 
 from fastapi import Response
 
+from vitrina.core.schemas import unstorable
+
 # WJ's internal error table, verbatim from the seed (code: message).
 ERROR_MESSAGES: dict[int, str] = {
     0: "no errors", 1: "Params error", 2: "Incorrect token", 3: "Incorrect authkey", 4: "Incorrect data",
@@ -60,13 +62,18 @@ def decode_request(raw: bytes) -> dict[str, Any]:
             raise WJError(4, message="data is not base64 of a JSON object") from None
     if not isinstance(data, dict):
         raise WJError(4, message="data must be an object")
+    problem = unstorable(data, "$")
+    if problem is not None:
+        # NUL characters, non-finite numbers, huge integers or deep nesting: refused before any service sees them.
+        raise WJError(4, message=problem)
     return data
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
-        # WJ clients read prices as JSON numbers; two-decimal amounts survive the float round trip exactly.
-        return float(value)
+        # WJ clients read prices as JSON numbers (``"retail": 4000``, ``"cost": 18.52``); amounts rounded at the
+        # currency's exponent survive the float round trip exactly.
+        return int(value) if value == value.to_integral_value() else float(value)
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
