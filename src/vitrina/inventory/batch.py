@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, any_, bindparam, func, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from vitrina.core.errors import ValidationFailed
-from vitrina.core.ids import new_id
-from vitrina.db.bulk import insert_rows
+from vitrina.db.bulk import insert_rows, new_ids
 from vitrina.inventory import fields as item_fields
 from vitrina.inventory import ledger, notify
 from vitrina.inventory.errors import CertificateTaken, LocationNotFound
@@ -67,13 +67,30 @@ def _external_id(row: dict[str, Any], index: int) -> str:
 
 
 def _lock_by_external_id(session: Session, organization_id: str, keys: Sequence[str]) -> dict[str, Item]:
-    unique = sorted(set(keys))
-    ids: list[str] = []
-    for start in range(0, len(unique), CHUNK):
-        ids += session.scalars(select(Item.id).where(Item.organization_id == organization_id,
-                                                     Item.external_id.in_(unique[start:start + CHUNK])))
-    locked = ledger.lock_items(session, ids)
+    ids = _ids_by_external_id(session, organization_id, sorted(set(keys)))
+    locked = ledger.lock_items(session, ids) if ids else {}
     return {item.external_id: item for item in locked.values() if item.external_id is not None}
+
+
+def _ids_by_external_id(session: Session, organization_id: str, keys: list[str]) -> list[str]:
+    of_org = Item.organization_id == organization_id
+    if _is_postgresql(session):
+        # One array parameter instead of a thousand placeholders: one probe of the unique (organization_id,
+        # external_id) index per key, ~1 ms. The IN list averaged 84 ms a batch on a table not yet analyzed
+        # (every first import), where PostgreSQL preferred scanning the organization's status index.
+        return list(session.scalars(select(Item.id).where(of_org, Item.external_id == any_(_text_array(keys)))))
+    ids: list[str] = []
+    for start in range(0, len(keys), CHUNK):
+        ids += session.scalars(select(Item.id).where(of_org, Item.external_id.in_(keys[start:start + CHUNK])))
+    return ids
+
+
+def _is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _text_array(values: list[str]) -> Any:
+    return bindparam(None, values, type_=postgresql.ARRAY(String()))
 
 
 def _stage_update(item: Item, row: dict[str, Any], index: int, changes: dict[str, dict[str, Any]],
@@ -120,15 +137,16 @@ def _create(session: Session, organization_id: str, actor: str | None, rows: lis
         "reserved_quantity": 0, "version": 1, "created_at": moment, "updated_at": moment,
     }
     items, movements, events = [], [], []
-    for row in rows:
-        values = defaults | row | {"id": new_id("itm")}
+    movement_ids = iter(new_ids("mov", len(rows)))
+    for row, item_id in zip(rows, new_ids("itm", len(rows)), strict=True):
+        values = defaults | row | {"id": item_id}
         values["attributes"] = values["attributes"] or {}
         quantity = values["quantity"]
         values["last_moved_at"] = moment if quantity else None
         items.append(values)
         if quantity:
             movements.append({
-                "id": new_id("mov"), "organization_id": organization_id, "item_id": values["id"],
+                "id": next(movement_ids), "organization_id": organization_id, "item_id": values["id"],
                 "item_version": 1, "quantity_change": quantity, "quantity_after": quantity,
                 "reason_code": "RECEIVED", "notes": None, "reference": None, "actor": actor,
                 "location_id": values["location_id"], "room_type": values["room_type"], "created_at": moment,
@@ -149,7 +167,24 @@ def _ensure_new_certificates(session: Session, organization_id: str, rows: list[
         duplicate = next(piece for piece in pieces if pieces.count(piece) > 1)
         raise CertificateTaken("Two rows describe the same certified piece.",
                                details={"sku": duplicate[0], "cert_number": duplicate[1]})
-    item_fields.ensure_certificates_free(session, organization_id=organization_id, pieces=pieces)
+    if not pieces or not _is_postgresql(session):
+        item_fields.ensure_certificates_free(session, organization_id=organization_id, pieces=pieces)
+        return
+    taken = _taken_certificate(session, organization_id, pieces)
+    if taken is not None:
+        raise CertificateTaken(details={"sku": taken.sku, "cert_number": taken.cert_number})
+
+
+def _taken_certificate(session: Session, organization_id: str, pieces: list[tuple[str, str]]) -> Any:
+    """``ensure_certificates_free``'s rule on PostgreSQL, as a join with two arrays: a ``(sku, cert) IN`` list
+    of a thousand pairs took longer to plan than to run (21-40 ms a batch; this is ~1.5 ms)."""
+    wanted = func.unnest(_text_array([sku for sku, _ in pieces]),
+                         _text_array([cert for _, cert in pieces])).table_valued("sku", "cert_number").render_derived()
+    return session.execute(
+        select(Item.sku, Item.cert_number)
+        .join(wanted, (Item.sku == wanted.c.sku) & (Item.cert_number == wanted.c.cert_number))
+        .where(Item.organization_id == organization_id, Item.tracking == SERIALIZED, Item.cert_number.is_not(None))
+        .limit(1)).first()
 
 
 def _update(session: Session, organization_id: str, items: dict[str, Item], changes: dict[str, dict[str, Any]],
