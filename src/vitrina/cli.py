@@ -175,7 +175,8 @@ def keys_revoke(key_id: str, organization_id: Annotated[str, typer.Option("--org
 
 
 # Invariant checks: each module offers ``run_checks(session) -> list[str]`` (one line per violation).
-CHECK_MODULES = ("vitrina.inventory.checks", "vitrina.provenance.checks", "vitrina.events.checks")
+CHECK_MODULES = ("vitrina.inventory.checks", "vitrina.catalog.checks", "vitrina.sales.checks",
+                 "vitrina.provenance.checks", "vitrina.events.checks")
 # Demo data, in dependency order: each offers ``seed(session, *, organization_id, console) -> dict``.
 DEMO_MODULES = ("vitrina.inventory.demo", "vitrina.catalog.demo", "vitrina.sales.demo", "vitrina.orders.demo",
                 "vitrina.provenance.demo", "vitrina.web.demo")
