@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from tests.provenance import simulator
 from tests.provenance.simulator import SimulatedTag
 from vitrina.provenance import crypto
 
@@ -17,6 +18,10 @@ def test_an12196_plain_picc_example() -> None:
     assert picc.uid.hex().upper() == "04DE5F1EACC040"
     assert picc.counter == 61
     assert crypto.sdm_mac(ZERO, picc.uid, picc.counter).hex().upper() == "94EED9EE65337086"
+    # The note's intermediate values: SV2 and the session MAC key it derives.
+    assert crypto.session_mac_key(ZERO, picc.uid, picc.counter).hex().upper() == "3FB5F6E3A807A03D5E3570ACE393776F"
+    full = crypto.aes_cmac(crypto.session_mac_key(ZERO, picc.uid, picc.counter), b"")
+    assert full[1::2] == bytes.fromhex("94EED9EE65337086")  # bytes 1, 3, ..., 15 of the 16-byte CMAC
 
 
 def test_an12196_encrypted_file_data_example() -> None:
@@ -64,14 +69,43 @@ def test_an10922_unpadded_input_uses_k1_and_differs_per_uid() -> None:
         crypto.an10922_diversify(master, bytes(32))
 
 
+def test_independent_simulator_reproduces_the_an12196_example() -> None:
+    """The test encoder (written from the note, not from our code) makes the note's CMAC for UID/counter 61."""
+    tag = SimulatedTag(meta_key=ZERO, file_key=ZERO, uid=bytes.fromhex("04DE5F1EACC040"), counter=60)
+    assert tag.tap()["cmac"] == "94EED9EE65337086"
+    enc_tag = SimulatedTag(meta_key=ZERO, file_key=ZERO, uid=bytes.fromhex("04958CAA5C5E80"), counter=7)
+    tap = enc_tag.tap(file_data=b"xxxxxxxxxxxxxxxx")
+    assert (tap["enc"], tap["cmac"]) == ("CEE9A53E3E463EF1F459635736738962", "ECC1E7F6C6C73BF6")
+
+
+def test_independent_an10922_agrees_with_ours_and_the_published_vector() -> None:
+    master = bytes.fromhex("00112233445566778899AABBCCDDEEFF")
+    assert simulator.diversify(master, bytes.fromhex("04782E21801D803042F54E585020416275")).hex().upper() == \
+        "A8DD63A3B89D54B37CA802473FDA9175"
+    for length in range(16, 32):
+        data = bytes(range(length))
+        assert simulator.diversify(master, data) == crypto.an10922_diversify(master, data), length
+    uid = bytes.fromhex("04DE5F1EACC040")
+    assert simulator.vitrina_file_read_key(master, uid) == crypto.file_read_key(master, uid)
+    assert simulator.vitrina_meta_read_key(master) == crypto.meta_read_key(master)
+
+
 def test_simulated_tag_round_trip() -> None:
     tag = SimulatedTag(meta_key=b"m" * 16, file_key=b"f" * 16)
     first, second = tag.tap(), tag.tap(file_data=b"0123456789abcdef")
     for params, counter in ((first, 1), (second, 2)):
         picc = crypto.decrypt_picc_data(tag.meta_key, bytes.fromhex(params["picc_data"]))
         assert picc is not None and picc.uid == tag.uid and picc.counter == counter
+    assert crypto.sdm_mac(tag.file_key, tag.uid, 1).hex().upper() == first["cmac"]
     mac_input = crypto.enc_mac_input(second["enc"])
     assert crypto.sdm_mac(tag.file_key, tag.uid, 2, mac_input).hex().upper() == second["cmac"]
+    assert crypto.decrypt_file_data(tag.file_key, tag.uid, 2, bytes.fromhex(second["enc"])) == b"0123456789abcdef"
+
+
+def test_counter_is_three_bytes_little_endian() -> None:
+    tag = SimulatedTag(meta_key=ZERO, file_key=ZERO, counter=0x0102FF)
+    picc = crypto.decrypt_picc_data(ZERO, bytes.fromhex(tag.tap()["picc_data"]))
+    assert picc is not None and picc.counter == 0x010300
 
 
 def test_sealed_keys_open_only_with_the_same_secret_and_context() -> None:

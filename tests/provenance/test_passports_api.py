@@ -6,11 +6,15 @@ import base64
 from collections.abc import Callable
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
-from tests.provenance.rfc9162 import verify_inclusion
+from tests.provenance.rfc9162 import verify_consistency, verify_inclusion
 from tests.support import OrgContext
-from vitrina.provenance import crypto
+from vitrina.db.session import Database
+from vitrina.provenance import checks, crypto
+from vitrina.provenance.models import LedgerCheckpoint
 
 
 def test_register_with_tag_it_camel_case_body(client: TestClient, org: OrgContext) -> None:
@@ -126,6 +130,33 @@ def test_checkpoint_is_signed_by_the_published_key_and_proofs_verify(
     assert consistency.status_code == 200 and consistency.json()["data"]["second_root"] == checkpoint["root_hash"]
     too_far = client.get("/api/v1/ledger/proof", params={"leaf_index": 3}, headers=org.headers)
     assert too_far.status_code == 422
+
+
+def test_an_auditor_checks_two_checkpoints_offline(client: TestClient, org: OrgContext, database: Database,
+                                                   register: Callable[..., dict[str, Any]]) -> None:
+    """What a third party does with only the public endpoints' output: verify each checkpoint's signature with the
+    published key (plain Ed25519), then that the later tree extends the earlier one (RFC 9162 consistency)."""
+    register()
+    old = client.get("/api/v1/ledger/checkpoints/latest", headers=org.headers).json()["data"]
+    for _ in range(4):
+        register()
+    new = client.get("/api/v1/ledger/checkpoints/latest", headers=org.headers).json()["data"]
+    keys = {k["key_id"]: k for k in client.get("/.well-known/vitrina/ledger-keys",
+                                               params={"organization_id": org.id}).json()["keys"]}
+    for signed in (old, new):
+        public = Ed25519PublicKey.from_public_bytes(base64.b64decode(keys[signed["key_id"]]["public_key"]))
+        public.verify(base64.b64decode(signed["signature"]), signed["checkpoint"].encode())  # raises if forged
+        size, root = signed["checkpoint"].splitlines()[1:3]
+        assert (int(size), root) == (signed["tree_size"], signed["root_hash"])
+    proof = client.get("/api/v1/ledger/consistency", params={"first": old["tree_size"], "second": new["tree_size"]},
+                       headers=org.headers).json()["data"]
+    assert verify_consistency(old["tree_size"], new["tree_size"], [base64.b64decode(h) for h in proof["proof"]],
+                              base64.b64decode(old["root_hash"]), base64.b64decode(new["root_hash"]))
+    with database.unit_of_work(organization_id=org.id, write=False) as session:
+        kept = session.execute(select(LedgerCheckpoint.tree_size)
+                               .where(LedgerCheckpoint.organization_id == org.id)).scalars().all()
+        assert sorted(kept) == [old["tree_size"], new["tree_size"]]
+        assert checks.run_checks(session, organization_id=org.id) == []
 
 
 def test_ledger_routes_need_credentials(client: TestClient) -> None:

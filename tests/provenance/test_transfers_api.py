@@ -111,3 +111,35 @@ def test_flagged_piece_cannot_change_hands_and_tenancy(client: TestClient, org: 
     start = client.post("/api/v1/transfers", json={"passport_id": passport["id"], "to_owner": "x"},
                         headers=org.headers)
     assert start.status_code == 409
+
+
+def test_a_transferred_piece_moves_on_only_with_its_owners_claim_code(
+        client: TestClient, org: OrgContext, register: Callable[..., dict[str, Any]]) -> None:
+    passport = register()
+    first = _start(client, org, passport["id"], to="0xALICE")  # the organization owns it: its key suffices
+    confirmed = client.post(f"/api/v1/transfers/{first['id']}/confirm", json={"claim_code": first["claim_code"]},
+                            headers=org.headers)
+    assert confirmed.status_code == 200
+    # Alice owns it now: the organization's key alone no longer moves it, a wrong code neither (same answer).
+    answers = []
+    for extra in ({}, {"owner_claim_code": "WRNG-CODE-0000"}):
+        refused = client.post("/api/v1/transfers", json={"passport_id": passport["id"], "to_owner": "0xMALLORY",
+                                                         **extra}, headers=org.headers)
+        assert refused.status_code == 422, refused.text
+        answers.append(refused.json()["error"])
+    assert answers[0] == answers[1] and answers[0]["details"]["errors"][0]["path"] == "$.owner_claim_code"
+    assert client.get("/api/v1/transfers", params={"passport_id": passport["id"], "status": "pending"},
+                      headers=org.headers).json()["data"] == []
+    # With Alice's code (she agrees), it goes on to Bob; then Bob's code is the one that counts.
+    onward = client.post("/api/v1/transfers", json={"productId": passport["id"], "toAddress": "0xBOB",
+                                                    "claimCode": first["claim_code"]}, headers=org.headers)
+    assert onward.status_code == 201, onward.text
+    assert onward.json()["data"]["from_owner"] == "0xALICE"
+    second = onward.json()["data"]
+    assert client.post(f"/api/v1/transfers/{second['id']}/confirm", json={"claim_code": second["claim_code"]},
+                       headers=org.headers).status_code == 200
+    stale = client.post("/api/v1/transfers", json={"passport_id": passport["id"], "to_owner": "x",
+                                                   "owner_claim_code": first["claim_code"]}, headers=org.headers)
+    assert stale.status_code == 422  # Alice no longer owns it
+    after = client.get(f"/api/v1/passports/{passport['id']}", headers=org.headers).json()["data"]
+    assert after["current_owner"] == "0xBOB" and after["transfer_count"] == 2

@@ -3,21 +3,26 @@ public (no key) endpoint."""
 
 from __future__ import annotations
 
+import json
+import os
 import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tests.provenance import simulator
 from tests.provenance.conftest import ZERO_KEY
 from tests.provenance.simulator import SimulatedTag
 from tests.support import OrgContext
+from vitrina.config import Settings
 from vitrina.db.session import Database
 from vitrina.provenance import crypto, service
-from vitrina.provenance.models import LedgerLeaf
+from vitrina.provenance.models import LedgerLeaf, OrganizationKeys, Passport
 
 AN12196 = {"picc_data": "EF963FF7828658A599F3041510671E88", "cmac": "94EED9EE65337086"}
 
@@ -68,7 +73,9 @@ def test_simulated_tag_with_diversified_keys_and_counter_rollback(
     with database.unit_of_work(organization_id=org.id) as session:
         master = service.master_key(session, organization_id=org.id, create=False)
     assert master is not None
-    tag.meta_key, tag.file_key = crypto.meta_read_key(master), crypto.file_read_key(master, tag.uid)
+    # The tag is provisioned the way docs/provenance.md tells a brand owner (computed here independently).
+    tag.meta_key = simulator.vitrina_meta_read_key(master)
+    tag.file_key = simulator.vitrina_file_read_key(master, tag.uid)
     taps = [tag.tap() for _ in range(3)]
     assert _verify(client, org, tag_id=passport["tag_id"], **taps[1])["authenticity"] == "confirmed"
     # An older URL (lower counter) is a copy even though its MAC is genuine.
@@ -78,6 +85,11 @@ def test_simulated_tag_with_diversified_keys_and_counter_rollback(
     assert found["authenticity"] == "confirmed" and found["product"]["id"] == passport["id"]
     with_file = tag.tap(file_data=b"0123456789ABCDEF")  # the SDMENCFileData variant
     assert _verify(client, org, tag_id=passport["tag_id"], **with_file)["authenticity"] == "confirmed"
+    short_name = tag.tap(file_data=b"0123456789ABCDEF" * 2, mac_name="c")  # URL layout `...&enc=...&c=...`
+    assert _verify(client, org, tag_id=passport["tag_id"], **short_name)["authenticity"] == "confirmed"
+    wrong_enc = tag.tap(file_data=b"0123456789ABCDEF")
+    wrong_enc["enc"] = wrong_enc["enc"][:-1] + ("0" if wrong_enc["enc"][-1] != "0" else "1")  # MAC covers enc
+    assert _verify(client, org, tag_id=passport["tag_id"], **wrong_enc)["authenticity"] == "invalid"
     # The MAC of one tag does not authenticate another tag's passport.
     other = register(sun={"uid": "04" + uuid.uuid4().hex[:12]})
     assert _verify(client, org, tag_id=other["tag_id"], **tag.tap())["authenticity"] == "invalid"
@@ -118,6 +130,17 @@ def test_ed25519_signed_tap_with_freshness(client: TestClient, org: OrgContext,
     assert _verify(client, org, **signed(now - 3600))["authenticity"] == "replayed"
     forged = signed(now + 1) | {"timestamp": now + 2}
     assert _verify(client, org, **forged)["authenticity"] == "invalid"
+    window = service.SIGNATURE_WINDOW_SECONDS
+    assert _verify(client, org, **signed(now + window + 60))["authenticity"] == "replayed"  # from the future
+    assert _verify(client, org, **signed(now + 5))["authenticity"] == "confirmed"  # fresh and newer
+    other_key = Ed25519PrivateKey.generate()
+    assert _verify(client, org, tag_id=tag_id, timestamp=now + 6,
+                   signature=other_key.sign(f"{tag_id}|{now + 6}".encode()).hex())["authenticity"] == "invalid"
+    unsigned_tag = register()["tag_id"]  # no key registered with this tag: a signature proves nothing
+    assert _verify(client, org, tag_id=unsigned_tag, timestamp=now,
+                   signature=key.sign(f"{unsigned_tag}|{now}".encode()).hex())["authenticity"] == "invalid"
+    fetched = client.get(f"/api/v1/passports/{passport['id']}", headers=org.headers).json()["data"]
+    assert fetched["verification_count"] == 7
 
 
 def test_public_verify_needs_no_key_and_hides_the_owner(
@@ -160,3 +183,87 @@ def test_public_verify_is_rate_limited_per_address(client: TestClient) -> None:
     elsewhere = {"X-Forwarded-For": f"198.19.0.{uuid.uuid4().int % 250}"}
     other = client.get("/api/v1/public/verify", params={"tag_id": "NOPE"}, headers=elsewhere)
     assert other.status_code == 200 and other.json()["data"]["authenticity"] == "unknown"
+
+
+def test_a_simulated_tag_tapped_many_times(client: TestClient, org: OrgContext,
+                                           register: Callable[..., dict[str, Any]]) -> None:
+    """Each tap's counter is higher than the last accepted one, so each confirms; every earlier URL, replayed
+    later (a copied link), is ``replayed``; a gap in the counter (taps nobody verified) is fine."""
+    tag = SimulatedTag(meta_key=os.urandom(16), file_key=os.urandom(16))
+    passport = register(sun={"uid": tag.uid.hex(), "meta_read_key": tag.meta_key.hex(),
+                             "file_read_key": tag.file_key.hex()})
+    taps = []
+    for number in range(1, 13):
+        tap = tag.tap(file_data=b"SN-1|" + bytes(11)) if number % 4 == 0 else tag.tap()
+        answer = _verify(client, org, tag_id=passport["tag_id"], **tap)
+        assert (answer["authenticity"], answer["read_counter"]) == ("confirmed", number), tap
+        taps.append(tap)
+    tag.counter += 500
+    assert _verify(client, org, tag_id=passport["tag_id"], **tag.tap())["read_counter"] == 513
+    for tap in taps:
+        assert _verify(client, org, tag_id=passport["tag_id"], **tap)["authenticity"] == "replayed"
+    fetched = client.get(f"/api/v1/passports/{passport['id']}", headers=org.headers).json()["data"]
+    assert fetched["sun"]["last_counter"] == 513 and fetched["verification_count"] == 25
+
+
+def test_unknown_uid_and_another_organizations_tag_are_unknown(
+        client: TestClient, org: OrgContext, other_org: OrgContext, register: Callable[..., dict[str, Any]],
+        database: Database) -> None:
+    register(sun={"uid": "04" + uuid.uuid4().hex[:12]})  # the organization now has a master key
+    with database.unit_of_work(organization_id=org.id, write=False) as session:
+        master = service.master_key(session, organization_id=org.id, create=False)
+    assert master is not None
+    # A genuine-looking tap (our meta-read key) from a tag nobody registered: the UID finds no passport.
+    stranger = SimulatedTag(meta_key=simulator.vitrina_meta_read_key(master), file_key=os.urandom(16))
+    answer = _verify(client, org, **stranger.tap())
+    assert answer["authenticity"] == "unknown" and answer["product"] is None and answer["current_owner"] is None
+    # Another organization's key never sees this organization's passports.
+    passport = register(sun={"uid": "04DE5F1EACC040", "meta_read_key": ZERO_KEY, "file_read_key": ZERO_KEY})
+    assert _verify(client, other_org, tag_id=passport["tag_id"], **AN12196)["authenticity"] == "unknown"
+    assert _verify(client, other_org, **AN12196)["authenticity"] == "unknown"  # it has no master key at all
+    fetched = client.get(f"/api/v1/passports/{passport['id']}", headers=org.headers).json()["data"]
+    assert fetched["verification_count"] == 0 and fetched["sun"]["last_counter"] is None
+    assert _verify(client, org, tag_id=passport["tag_id"], **AN12196)["authenticity"] == "confirmed"
+
+
+def test_sun_keys_are_sealed_at_rest(client: TestClient, org: OrgContext, register: Callable[..., dict[str, Any]],
+                                     database: Database, settings: Settings) -> None:
+    meta, file = os.urandom(16), os.urandom(16)
+    passport = register(sun={"uid": "04" + uuid.uuid4().hex[:12], "meta_read_key": meta.hex(),
+                             "file_read_key": file.hex()})
+    register(sun={"uid": "04" + uuid.uuid4().hex[:12]})  # makes the organization's master key
+    with database.unit_of_work(organization_id=org.id, write=False) as session:
+        row = session.get(Passport, passport["id"])
+        keys = session.get(OrganizationKeys, org.id)
+        assert row is not None and keys is not None
+        sealed_meta, sealed_file = bytes(row.meta_key_sealed or b""), bytes(row.file_key_sealed or b"")
+        sealed_master = bytes(keys.master_key_sealed)
+    for sealed, key in ((sealed_meta, meta), (sealed_file, file)):
+        assert key not in sealed and key.hex().encode() not in sealed.lower()
+    assert crypto.unseal(settings.signing_secret, sealed_file, context=f"file|{passport['id']}") == file
+    master = crypto.unseal(settings.signing_secret, sealed_master, context=f"master|{org.id}")
+    assert master not in sealed_master
+    with pytest.raises(ValueError):
+        crypto.unseal(settings.signing_secret + "x", sealed_file, context=f"file|{passport['id']}")
+    with pytest.raises(ValueError):  # bound to its row: it cannot be copied onto another passport
+        crypto.unseal(settings.signing_secret, sealed_file, context="file|psp_other")
+
+
+def test_the_tap_page_verifies_counts_and_records(client: TestClient, org: OrgContext, database: Database,
+                                                  register: Callable[..., dict[str, Any]]) -> None:
+    passport = register(sun={"uid": "04DE5F1EACC040", "meta_read_key": ZERO_KEY, "file_read_key": ZERO_KEY})
+    headers = {"X-Forwarded-For": f"198.51.100.{uuid.uuid4().int % 250}"}
+    page = client.get(f"/v/{passport['tag_id']}", params={"e": AN12196["picc_data"], "c": AN12196["cmac"]},
+                      headers=headers)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    copied = client.get(f"/v/{passport['tag_id']}", params={"e": AN12196["picc_data"], "c": AN12196["cmac"]},
+                        headers=headers)
+    assert copied.status_code == 200 and copied.text != page.text
+    fetched = client.get(f"/api/v1/passports/{passport['id']}", headers=org.headers).json()["data"]
+    assert fetched["verification_count"] == 2 and fetched["sun"]["last_counter"] == 61
+    with database.unit_of_work(organization_id=org.id, write=False) as session:
+        leaves = session.execute(select(LedgerLeaf.leaf_data).where(LedgerLeaf.passport_id == passport["id"],
+                                                                    LedgerLeaf.event_type == "passport.verified")
+                                 .order_by(LedgerLeaf.leaf_index)).scalars().all()
+    outcomes = [json.loads(bytes(leaf))["data"]["authenticity"] for leaf in leaves]
+    assert outcomes == ["confirmed", "replayed"]

@@ -188,11 +188,22 @@ def mask_owner(owner: str | None) -> str | None:
 
 @router.post("/transfers", status_code=201, response_model=Envelope[TransferOut], summary="Start a transfer",
              description="Pending for 7 days; the `claim_code` is shown only in this response, for the sender to "
-                         "hand to the recipient. One pending transfer per passport (409 `TRANSFER_PENDING`).")
-def create_transfer(body: TransferCreate, session: DbSession, principal: WritePrincipal) -> Response:
-    transfer, code = service.create_transfer(session, organization_id=principal.organization_id,
-                                             passport_id=body.passport_id, to_owner=body.to_owner,
-                                             message=body.message)
+                         "hand to the recipient. One pending transfer per passport (409 `TRANSFER_PENDING`). While "
+                         "the organization (or its customer, by a sale) owns the piece its key suffices; once a "
+                         "transfer has made someone else the owner, `owner_claim_code` (the code that confirmed that "
+                         "transfer) must come too (422 `$.owner_claim_code` otherwise; 5 wrong codes a minute: 429).")
+def create_transfer(body: TransferCreate, request: Request, session: DbSession,
+                    principal: WritePrincipal) -> Response:
+    guard = _ClaimGuard(request, f"owner-claim:{principal.organization_id}:{body.passport_id}")
+    guard.refuse_if_blocked()
+    try:
+        transfer, code = service.create_transfer(session, organization_id=principal.organization_id,
+                                                 passport_id=body.passport_id, to_owner=body.to_owner,
+                                                 message=body.message, owner_claim_code=body.owner_claim_code,
+                                                 owner_vouched=False)
+    except ValidationFailed:
+        guard.count_failure()
+        raise
     return created(service.transfer_dict(transfer, claim_code=code))
 
 
@@ -252,9 +263,13 @@ def cancel_transfer(transfer_id: str, session: DbSession, principal: WritePrinci
 
 @router.get("/ledger/checkpoints/latest", response_model=Envelope[CheckpointOut], summary="Latest signed checkpoint",
             description="C2SP tlog-checkpoint text `vitrina/<organization_id>\\n<size>\\n<base64 root>\\n` and its "
-                        "base64 Ed25519 signature (keys at `/.well-known/vitrina/ledger-keys`).")
-def latest_checkpoint(request: Request, session: DbSession, principal: ReadPrincipal) -> Response:
-    return ok(ledger.checkpoint(session, organization_id=principal.organization_id, server_secret=_secret(request)))
+                        "base64 Ed25519 signature (keys at `/.well-known/vitrina/ledger-keys`). Each checkpoint "
+                        "handed out is kept, and `vitrina check` proves the ledger still matches it.")
+def latest_checkpoint(request: Request, principal: ReadPrincipal) -> Response:
+    # A GET that records what it signs (for ``vitrina check``): its own writing unit of work.
+    with request.app.state.db.unit_of_work(organization_id=principal.organization_id) as session:
+        return ok(ledger.issue_checkpoint(session, organization_id=principal.organization_id,
+                                          server_secret=_secret(request)))
 
 
 @router.get("/ledger/proof", response_model=Envelope[InclusionOut], summary="RFC 9162 inclusion proof",

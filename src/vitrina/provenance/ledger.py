@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from vitrina.core.errors import ValidationFailed
 from vitrina.core.time import to_rfc3339, utcnow
 from vitrina.provenance import crypto, merkle
-from vitrina.provenance.models import LedgerHead, LedgerLeaf, LedgerNode
+from vitrina.provenance.models import LedgerCheckpoint, LedgerHead, LedgerLeaf, LedgerNode
 
 ORIGIN_PREFIX = "vitrina/"
 
@@ -116,16 +116,43 @@ def _checked_size(value: int | None, current: int, name: str) -> int:
     return value
 
 
+def checkpoint_text(organization_id: str, size: int, root: bytes) -> str:
+    """The C2SP tlog-checkpoint body the signature covers."""
+    return f"{ORIGIN_PREFIX}{organization_id}\n{size}\n{b64(root)}\n"
+
+
 def checkpoint(session: Session, *, organization_id: str, server_secret: str) -> dict[str, Any]:
+    """The signed checkpoint of the current tree (read only; ``issue_checkpoint`` also keeps it)."""
+    return _signed_checkpoint(session, organization_id, server_secret)[0]
+
+
+def _signed_checkpoint(session: Session, organization_id: str, server_secret: str) -> tuple[dict[str, Any], datetime]:
     size = tree_size(session, organization_id)
     root = root_hash(session, organization_id, size)
-    text = f"{ORIGIN_PREFIX}{organization_id}\n{size}\n{b64(root)}\n"
+    text = checkpoint_text(organization_id, size, root)
     key = crypto.ledger_signing_key(server_secret, organization_id)
     last = session.execute(select(LedgerLeaf.created_at).where(
         LedgerLeaf.organization_id == organization_id, LedgerLeaf.leaf_index == size - 1)).scalar_one_or_none()
-    return {"tree_size": size, "root_hash": b64(root), "timestamp": to_rfc3339(last or utcnow()),
+    moment = last or utcnow()
+    return {"tree_size": size, "root_hash": b64(root), "timestamp": to_rfc3339(moment),
             "checkpoint": text, "signature": b64(key.sign(text.encode("utf-8"))),
-            "key_id": crypto.key_id(crypto.raw_public_key(key))}
+            "key_id": crypto.key_id(crypto.raw_public_key(key))}, moment
+
+
+def issue_checkpoint(session: Session, *, organization_id: str, server_secret: str) -> dict[str, Any]:
+    """The signed checkpoint of the current tree, recorded (once per tree size) so ``vitrina check`` can later
+    prove that the tree recomputed from the leaves still has the root that was signed and handed out."""
+    signed, moment = _signed_checkpoint(session, organization_id, server_secret)
+    if signed["tree_size"] == 0:
+        return signed  # the empty tree commits to nothing worth keeping
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(LedgerCheckpoint).values(
+        organization_id=organization_id, tree_size=signed["tree_size"],
+        root_hash=base64.b64decode(signed["root_hash"]), signature=base64.b64decode(signed["signature"]),
+        key_id=signed["key_id"], timestamp=moment, issued_at=utcnow(),
+    ).on_conflict_do_nothing(index_elements=["organization_id", "tree_size"]))
+    return signed
 
 
 def inclusion(session: Session, *, organization_id: str, leaf_index: int, size: int | None) -> dict[str, Any]:

@@ -133,3 +133,19 @@ class OrganizationKeys(OrgScoped, Base):
     organization_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     master_key_sealed: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class LedgerCheckpoint(OrgScoped, Base):
+    """Every checkpoint handed out (one row per organization and tree size), kept so ``vitrina check`` can
+    recompute the tree from the leaves and compare it with what was signed: rewriting history consistently in the
+    database (leaves, nodes and chain) still cannot reproduce a signed root without the server's key."""
+
+    __tablename__ = "ledger_checkpoints"
+
+    organization_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tree_size: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    signature: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    key_id: Mapped[str] = mapped_column(String(16), nullable=False)
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

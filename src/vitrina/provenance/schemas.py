@@ -68,6 +68,12 @@ class TransferCreate(RequestModel):
                              validation_alias=_names("passport_id", "passportId", "productId", "product_id"))
     to_owner: Text = Field(validation_alias=_names("to_owner", "toOwner", "toAddress", "to_address"))
     message: str | None = Field(default=None, max_length=2000)
+    owner_claim_code: str | None = Field(
+        default=None, min_length=1, max_length=64,
+        validation_alias=_names("owner_claim_code", "ownerClaimCode", "claim_code", "claimCode"),
+        description="Needed when the piece was transferred to its current owner: the claim code that confirmed "
+                    "that transfer (it proves the owner agrees). Not needed while the organization or one of its "
+                    "customers (by a sale) owns it.")
 
 
 class ConfirmIn(RequestModel):

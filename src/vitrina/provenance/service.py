@@ -8,6 +8,7 @@ event in the same transaction. Keys that a tag shares with us are sealed with th
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import secrets
 import time
@@ -44,6 +45,7 @@ from vitrina.provenance.models import (
     COMPLETED,
     EXPIRED,
     PENDING,
+    LedgerLeaf,
     OrganizationKeys,
     Passport,
     Transfer,
@@ -299,9 +301,11 @@ def _assess_sun(passport: Passport, tap: TapInput, server_secret: str) -> Assess
     picc = crypto.decrypt_picc_data(meta, bytes.fromhex(tap.picc_data or ""))
     if picc is None or picc.uid.hex().upper() != passport.sun_uid:
         return Assessment("invalid")
-    mac_input = crypto.enc_mac_input(tap.enc.strip()) if tap.enc else b""
-    expected = crypto.sdm_mac(file, picc.uid, picc.counter, mac_input)
-    if not crypto.macs_equal(expected, bytes.fromhex(tap.cmac or "")):
+    # With encrypted file data the MAC covers the URL text up to the MAC value, whose parameter may be spelled
+    # `cmac` or `c` (API.md accepts both): one of the two inputs must match.
+    inputs = [crypto.enc_mac_input(tap.enc.strip(), name) for name in ("cmac", "c")] if tap.enc else [b""]
+    given = bytes.fromhex(tap.cmac or "")
+    if not any(crypto.macs_equal(crypto.sdm_mac(file, picc.uid, picc.counter, data), given) for data in inputs):
         return Assessment("invalid")
     if passport.last_counter is not None and picc.counter <= passport.last_counter:
         return Assessment("replayed", counter=picc.counter)
@@ -465,12 +469,46 @@ def _expire_stale(session: Session, *, organization_id: str, passport_id: str) -
         .execution_options(synchronize_session=False))
 
 
+def transfer_that_gave_ownership(session: Session, passport: Passport) -> Transfer | None:
+    """The completed transfer that made the current owner the owner, when the piece's latest change of hands was
+    a transfer (not its registration or a sale); read from the passport's ledger entries."""
+    latest = session.execute(select(LedgerLeaf.event_type, LedgerLeaf.leaf_data).where(
+        LedgerLeaf.organization_id == passport.organization_id, LedgerLeaf.passport_id == passport.id,
+        LedgerLeaf.event_type.in_(("passport.sold", "transfer.completed")))
+        .order_by(LedgerLeaf.leaf_index.desc()).limit(1)).first()
+    if latest is None or latest.event_type != "transfer.completed":
+        return None
+    transfer_id = json.loads(bytes(latest.leaf_data))["data"].get("transfer_id")
+    return session.execute(select(Transfer).where(Transfer.organization_id == passport.organization_id,
+                                                  Transfer.id == transfer_id)).scalar_one_or_none()
+
+
+def _require_owner_consent(session: Session, passport: Passport, owner_claim_code: str | None) -> None:
+    """Only the organization moves a piece it (or its customer, by a sale) owns; once a transfer has handed the
+    piece to someone else, that owner's claim code must come along. Missing and wrong codes get one answer."""
+    proof = transfer_that_gave_ownership(session, passport)
+    if proof is None or proof.to_owner != passport.current_owner:
+        return
+    if owner_claim_code and secrets.compare_digest(proof.claim_code_hash, _claim_hash(proof.id, owner_claim_code)):
+        return
+    raise ValidationFailed.field("$.owner_claim_code", "the current owner's claim code is needed to pass this "
+                                                        "piece on")
+
+
 def create_transfer(session: Session, *, organization_id: str, passport_id: str, to_owner: str,
-                    message: str | None = None) -> tuple[Transfer, str]:
-    """A pending transfer and its claim code (returned once; only its hash is kept)."""
+                    message: str | None = None, owner_claim_code: str | None = None,
+                    owner_vouched: bool = True) -> tuple[Transfer, str]:
+    """A pending transfer and its claim code (returned once; only its hash is kept).
+
+    ``owner_vouched=False`` (the API) requires the current owner's consent when a transfer made them the owner
+    (``_require_owner_consent``); a caller that has proven ownership its own way (the public tap page checks the
+    piece in hand and the owner's name) passes True.
+    """
     passport = get_passport(session, organization_id=organization_id, passport_id=passport_id)
     if passport.status != ACTIVE:
         raise PassportFlagged(details={"status": passport.status})
+    if not owner_vouched:
+        _require_owner_consent(session, passport, owner_claim_code)
     _expire_stale(session, organization_id=organization_id, passport_id=passport.id)
     pending = session.execute(select(Transfer.id).where(Transfer.organization_id == organization_id,
                                                         Transfer.passport_id == passport.id,
@@ -529,10 +567,13 @@ def _pending(transfer: Transfer) -> None:
 
 
 def confirm_transfer(session: Session, *, organization_id: str, transfer_id: str, claim_code: str) -> Transfer:
+    """Owner changes to the recipient. The code is checked before anything else, and a wrong one always gets the
+    same answer, so a guesser learns neither which characters were wrong nor whether the transfer is still
+    pending, expired or done (only the right code reveals that)."""
     transfer = get_transfer(session, organization_id=organization_id, transfer_id=transfer_id)
-    _pending(transfer)
     if not secrets.compare_digest(transfer.claim_code_hash, _claim_hash(transfer.id, claim_code)):
         raise ValidationFailed.field("$.claim_code", "this claim code does not confirm this transfer")
+    _pending(transfer)
     passport = get_passport(session, organization_id=organization_id, passport_id=transfer.passport_id)
     if passport.status != ACTIVE:
         raise PassportFlagged(details={"status": passport.status})
