@@ -93,7 +93,7 @@ def start_server(settings: Settings, *, workers: int = 1, extra_env: dict[str, s
         except httpx.HTTPError:
             return False
 
-    wait_until(healthy, timeout=30, message="the live server")
+    wait_until(healthy, timeout=120, message="the live server")  # a loaded CI machine starts slowly
     return LiveServer(url=url, process=process, env=env)
 
 

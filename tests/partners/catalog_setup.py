@@ -106,3 +106,10 @@ def quote(database: Database, org: OrgContext, *, vendor_model: str, configurati
     with database.unit_of_work(organization_id=org.id) as session:
         return catalog.price_configuration(session, organization_id=org.id, vendor_model=vendor_model,
                                            configuration=configuration, size=size, qty=1, tier_id=None)
+
+
+def add_product(database: Database, org: OrgContext, fields: dict[str, Any]) -> None:
+    """One more product in ``org`` (e.g. the seed's own example pendant ``RPD117``)."""
+    with database.unit_of_work(organization_id=org.id) as session:
+        catalog.create_product(session, organization_id=org.id,
+                               fields={"partner_id": PARTNER_ID, "currency": "USD", **fields})

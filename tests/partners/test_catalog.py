@@ -101,8 +101,12 @@ def test_product_by_vendor_model_and_by_partner_id(store: tuple[WJClient, dict[s
     wj, _products = store
     [ring] = _ok(wj.get("/product/RRG106"))["products"]
     assert ring["vendor_model"] == "RRG106" and ring["options"]["ring"]["stones_max"] == 3
-    by_partner = _ok(wj.get(f"/product/{PARTNER_ID}"))["products"]
-    assert by_partner and all(p["partner_id"] == PARTNER_ID for p in by_partner)
+    # WJ's "Get product list By Product ID in partner system": every product with that partner id.
+    by_partner = _ok(wj.get(f"/product/{PARTNER_ID}"))
+    assert sorted(p["vendor_model"] for p in by_partner["products"]) == sorted(VENDOR_MODELS.values())
+    assert by_partner["products_count"] == 5 and {p["partner_id"] for p in by_partner["products"]} == {PARTNER_ID}
+    [lower] = _ok(wj.get("/product/rrg106"))["products"]  # a vendor model is matched case-insensitively
+    assert lower["vendor_model"] == "RRG106"
 
 
 def test_unknown_product_is_error_72(store: tuple[WJClient, dict[str, str]]) -> None:

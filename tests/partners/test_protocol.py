@@ -56,6 +56,10 @@ def test_limit_and_offset_beyond_the_maxima_are_errors_91_and_92(client: TestCli
         assert (status, body["error_code"], body["error_message"]) == (200, 91, "Limit is too long"), path
         status, body = wj.get(path, {"offset": "10000001"})
         assert (status, body["error_code"], body["error_message"]) == (200, 92, "Offset is too long"), path
+        # However many digits: still too long, not a malformed number.
+        assert wj.get(path, {"limit": "9" * 30})[1]["error_code"] == 91, path
+        assert wj.get(path, {"offset": "9" * 30})[1]["error_code"] == 92, path
+        assert wj.get(path, {"limit": "200", "offset": "10000000"})[1]["error_code"] == 0, path
         assert wj.get(path, {"limit": "abc"})[1]["error_code"] == 1, path
         assert wj.get(path, {"limit": "0"})[1]["error_code"] == 1, path
         assert wj.get(path, {"offset": "-1"})[1]["error_code"] == 1, path
@@ -66,7 +70,7 @@ def test_missing_data_is_error_93(client: TestClient, org: OrgContext) -> None:
     headers = {"authkey": str(wj.authkey)}
     for path in ("/order", "/product-configurations"):
         assert wj.post(path, {})[1]["error_code"] == 93, path
-        for raw in (b"", b"{}", b'{"other": 1}'):
+        for raw in (b"", b"{}", b'{"other": 1}', b'{"data": ""}', b'{"data": null}'):
             response = client.post(BASE + path, content=raw, headers=headers)
             body = WJClient.decode(response.content)
             assert (response.status_code, body["error_code"], body["error_message"]) == (
@@ -111,3 +115,13 @@ def test_an_absent_domain_is_wj_error_40_with_http_503() -> None:
         assert (error.code, error.http_status) == (40, 503) and "no-such" in error.message
     else:
         raise AssertionError("an absent service module must be reported, not imported")
+
+
+def test_wrapped_or_unpadded_base64_data_is_read(client: TestClient, org: OrgContext) -> None:
+    # MIME-style base64 (76-column lines, as PHP's chunk_split or Python's encodebytes write it) and base64
+    # without its padding still carry WJ's encoding.
+    for note in ("x" * 80, "x" * 81, "x" * 82):  # three lengths: one of them needs padding
+        login = json.dumps({"api_key": org.api_key, "secret_key": org.api_secret, "note": note}).encode()
+        for data in (base64.encodebytes(login).decode(), base64.b64encode(login).decode().rstrip("=")):
+            response = client.post(f"{BASE}/user/login", content=json.dumps({"data": data}))
+            assert WJClient.decode(response.content)["status"] == "success", data

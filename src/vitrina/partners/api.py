@@ -7,7 +7,7 @@ The domain services are imported when a request needs them (``backend``), so thi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
@@ -27,7 +27,7 @@ from vitrina.core.errors import (
     ValidationFailed,
     VitrinaError,
 )
-from vitrina.core.pagination import Page
+from vitrina.core.pagination import MAX_LIMIT, Page
 from vitrina.core.routing import UnitOfWorkRoute
 from vitrina.db.session import DbSession
 from vitrina.partners import backend, params, shapes
@@ -102,7 +102,15 @@ def _language(language: Annotated[str | None, Header(
     return language
 
 
-def partner(request: Request, session: DbSession, language: str | None = Depends(_language)) -> Principal:
+def _authkey(authkey: Annotated[str | None, Header(
+        description="The token from `user/login`. Missing: HTTP 401, error 3; wrong, expired or revoked: error 2."
+        )] = None) -> str | None:
+    # Declared for the OpenAPI document only; ``_find_key`` reads the header itself.
+    return authkey
+
+
+def partner(request: Request, session: DbSession, language: str | None = Depends(_language),
+            authkey: str | None = Depends(_authkey)) -> Principal:
     """The caller, from the ``authkey`` header (a normal Vitrina token), with the API's scoping and limits.
     Without ``authkey``, Vitrina's own ``Authorization``/``X-API-Key`` headers are accepted too."""
     if request.headers.get("authkey") is None and (
@@ -209,12 +217,33 @@ def products(principal: Reader, session: DbSession, limit: QueryText = None, off
 
 
 @router.get("/product/{key}", summary="WJ product by vendor model or partner id", responses=RESPONSE_DOC,
-            description=AUTH_NOTE + "The product whose `vendor_model` (or `prd_` id) is `key`, else the first "
-                                    "product whose `partner_id` is `key` → `{\"products\": [it]}`; none: error 72.")
+            description=AUTH_NOTE + "The product whose `vendor_model` (or `prd_` id) is `key` → `{\"products\": "
+                                    "[it]}`; else every product whose `partner_id` is `key` (WJ's \"Get product "
+                                    "list By Product ID in partner system\"), oldest first; none: error 72.")
 def product(key: ProductKey, principal: Reader, session: DbSession) -> Response:
-    # The catalog resolves a vendor_model first, then a partner_id (its first product when several share one).
+    # The catalog resolves a vendor_model (or id) first, then a partner_id (its first product when several share one).
     found = backend.catalog().get_product(session, organization_id=principal.organization_id, product_id=key)
-    return encode({"products": [shapes.product(found)], "products_count": 1})
+    if key in (found.id, found.vendor_model) or key.lower() == found.vendor_model.lower():
+        rows = [found]
+    else:
+        rows = _with_partner_id(session, principal.organization_id, key)
+    return encode({"products": [shapes.product(row) for row in rows], "products_count": len(rows)})
+
+
+def _with_partner_id(session: Session, organization_id: str, partner_id: str) -> list[Any]:
+    """Every product of the organization with this ``partner_id``, through the catalog's own listing (which has
+    no partner_id filter yet, so its pages are read in turn; a catalog is hundreds of products, not millions)."""
+    catalog = backend.catalog()
+    found: list[Any] = []
+    offset, total = 0, 1
+    while offset < total:
+        rows, total = catalog.list_products(session, organization_id=organization_id,
+                                            page=Page(limit=MAX_LIMIT, offset=offset))
+        if not rows:
+            break
+        found.extend(row for row in rows if row.partner_id == partner_id)
+        offset += len(rows)
+    return found
 
 
 # --- configurations ---------------------------------------------------------------------------------------
@@ -280,8 +309,9 @@ def orders(principal: Reader, session: DbSession, limit: QueryText = None, offse
     rows, _total = backend.orders().list_orders(session, organization_id=principal.organization_id,
                                                 limit=page.limit, offset=page.offset)
     currency_ids = _CurrencyIds(session, principal.organization_id)
-    return encode([shapes.order_summary(row, currency_id=currency_ids(row.currency),
-                                        pos_id=principal.organization_id) for row in rows])
+    customers = _customer_refs(session, principal.organization_id, rows)
+    return encode([shapes.order_summary(row, currency_id=currency_ids(row.currency), pos_id=principal.organization_id,
+                                        customer=customers[row.id]) for row in rows])
 
 
 @router.get("/order/{order_id}", summary="WJ order by id", responses=RESPONSE_DOC,
@@ -326,8 +356,9 @@ def update_order(order_id: OrderId, data: RequestData, principal: Writer,
         updated = service.update_order(session, organization_id=principal.organization_id, order_id=order_id,
                                        actor=principal.actor, changes=changes)
     currency_ids = _CurrencyIds(session, principal.organization_id)
+    customers = _customer_refs(session, principal.organization_id, [updated])
     return encode(shapes.order_summary(updated, currency_id=currency_ids(updated.currency),
-                                       pos_id=principal.organization_id))
+                                       pos_id=principal.organization_id, customer=customers[updated.id]))
 
 
 STATUS_FIELDS = ("order_status", "status", "production_status", "delivery_status")
@@ -351,8 +382,17 @@ def _status_targets(data: Mapping[str, Any]) -> list[int]:
 def _detail(session: Session, principal: Principal, found: Any) -> dict[str, Any]:
     organization = session.get(Organization, principal.organization_id)
     currency_ids = _CurrencyIds(session, principal.organization_id)
+    customers = _customer_refs(session, principal.organization_id, [found])
     return shapes.order_detail(found, currency_id=currency_ids(found.currency),
-                               pos_name=organization.name if organization else "")
+                               pos_name=organization.name if organization else "", customer=customers[found.id])
+
+
+def _customer_refs(session: Session, organization_id: str, orders: Sequence[Any]) -> dict[str, int | str]:
+    """Each order's customer as the WJ client knows it (see ``shapes.customer_ref``), in one query."""
+    ids = [order.customer_id for order in orders if order.customer_id]
+    customers = backend.sales().customers_by_id(session, organization_id=organization_id, ids=ids)
+    return {order.id: shapes.customer_ref(customers.get(order.customer_id or ""), order.customer_id)
+            for order in orders}
 
 
 class _CurrencyIds:

@@ -14,6 +14,7 @@ from vitrina.partners.codec import WJError
 
 CATALOG = "vitrina.catalog.service"
 ORDERS = "vitrina.orders.service"
+SALES = "vitrina.sales.service"
 
 
 def catalog() -> ModuleType:
@@ -22,6 +23,10 @@ def catalog() -> ModuleType:
 
 def orders() -> ModuleType:
     return _load(ORDERS, "orders")
+
+
+def sales() -> ModuleType:
+    return _load(SALES, "sales")
 
 
 def _load(module: str, what: str) -> ModuleType:

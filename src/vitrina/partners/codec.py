@@ -55,9 +55,14 @@ def decode_request(raw: bytes) -> dict[str, Any]:
     if not isinstance(envelope, dict) or "data" not in envelope:
         raise WJError(93)
     data = envelope["data"]
+    if data is None or (isinstance(data, str) and not data.strip()):
+        raise WJError(93)
     if isinstance(data, str):
+        # Clients that wrap base64 at 76 columns (MIME style, e.g. PHP's chunk_split) or drop its padding are
+        # still sending WJ's encoding: ignore the whitespace and restore the padding before the strict decode.
+        compact = "".join(data.split())
         try:
-            data = json.loads(base64.b64decode(data, validate=True))
+            data = json.loads(base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True))
         except (binascii.Error, ValueError):
             raise WJError(4, message="data is not base64 of a JSON object") from None
     if not isinstance(data, dict):

@@ -31,13 +31,17 @@ def optional_int(value: str | None, name: str) -> int | None:
     return int(text)
 
 
+def _count(value: str | None, name: str, *, too_long: int, maximum: int) -> int | None:
+    """``limit`` or ``offset``: a whole number of any length beyond ``maximum`` is WJ's ``too_long`` error
+    (91 or 92), however many digits it has; other text is error 1."""
+    if value is not None and value.strip().isdecimal() and int(value.strip()) > maximum:
+        raise WJError(too_long, data={"param": name, "max": maximum})
+    return optional_int(value, name)
+
+
 def page(limit: str | None, offset: str | None) -> WJPage:
-    wanted_limit = optional_int(limit, "limit")
-    wanted_offset = optional_int(offset, "offset")
-    if wanted_limit is not None and wanted_limit > MAX_LIMIT:
-        raise WJError(91, data={"param": "limit", "max": MAX_LIMIT})
-    if wanted_offset is not None and wanted_offset > MAX_OFFSET:
-        raise WJError(92, data={"param": "offset", "max": MAX_OFFSET})
+    wanted_limit = _count(limit, "limit", too_long=91, maximum=MAX_LIMIT)
+    wanted_offset = _count(offset, "offset", too_long=92, maximum=MAX_OFFSET)
     if wanted_limit is not None and wanted_limit < 1:
         raise WJError(1, data={"param": "limit", "message": f"must be 1 to {MAX_LIMIT}"})
     if wanted_offset is not None and wanted_offset < 0:

@@ -79,7 +79,9 @@ def product(row: Any) -> dict[str, Any]:
         "status": row.status,
         "discontinued": int(bool(getattr(row, "discontinued", False))),
         "retail_start": retail_start,
+        # WJ's price range: the catalog computes the cheapest valid configuration only, so the top is unknown.
         "min_price": retail_start,
+        "max_price": None,
         "currency": currency,
         "gender": row.gender,
         "options": public_options(row.options or {}),
@@ -112,21 +114,30 @@ def address(value: Any) -> str:
     return str(value)
 
 
-def order_summary(order: Any, *, currency_id: int | str, pos_id: str) -> dict[str, Any]:
-    """An order as WJ's order list and status update show it."""
+def customer_ref(customer: Any, customer_id: str | None) -> int | str:
+    """The customer as the WJ client knows it: the id it sent (kept as the customer's ``external_id``; WJ's
+    ids are integers, so a number is given as one), else Vitrina's ``cus_`` id."""
+    external = getattr(customer, "external_id", None)
+    if external:
+        return int(external) if external.isdecimal() and len(external) < 16 else external
+    return customer_id or ""
+
+
+def order_summary(order: Any, *, currency_id: int | str, pos_id: str, customer: int | str) -> dict[str, Any]:
+    """An order as WJ's order list and status update show it; ``customer`` from ``customer_ref``."""
     return {
         "id": order.id, "external_order_id": order.external_order_id or "", "type": order.order_type,
         "status": order.status, "purpose": order.order_purpose,
         "shipping_address": address(order.shipping_address), "comment": order.comment or "",
         "message": order.message or "", "billing_address": address(order.billing_address),
         "payment_status": order.payment_status, "currency_id": currency_id,
-        "customer_id": order.customer_id or "", "pos_id": pos_id,
+        "customer_id": customer, "pos_id": pos_id,
         "tracking_number": order.tracking_number or "", "order_date": unix(order.order_date),
         "created_at": unix(order.created_at), "updated_at": unix(order.updated_at),
     }
 
 
-def order_detail(order: Any, *, currency_id: int | str, pos_name: str) -> dict[str, Any]:
+def order_detail(order: Any, *, currency_id: int | str, pos_name: str, customer: int | str) -> dict[str, Any]:
     """An order as WJ's single-order read and create show it. ``items`` is one object, as WJ shows it, when
     the order has one item, and a list when it has several."""
     items = [order_item(item, currency_id=currency_id) for item in order.items]
@@ -138,7 +149,7 @@ def order_detail(order: Any, *, currency_id: int | str, pos_name: str) -> dict[s
         "message": order.message or "", "billing_address": address(order.billing_address),
         "payment_status": order.payment_status, "transaction_id": order.transaction_id or "",
         "currency": currency_id, "currency_code": order.currency, "pay_method": order.pay_method,
-        "customer": {"id": order.customer_id or "", "email": order.customer_email or "",
+        "customer": {"id": customer, "email": order.customer_email or "",
                      "phone": order.customer_phone or "", "name": order.customer_name or ""},
         "items": items[0] if len(items) == 1 else items,
         "total": money(order.total, order.currency),
