@@ -93,7 +93,12 @@ def start_server(settings: Settings, *, workers: int = 1, extra_env: dict[str, s
         except httpx.HTTPError:
             return False
 
-    wait_until(healthy, timeout=120, message="the live server")  # a loaded CI machine starts slowly
+    try:
+        wait_until(healthy, timeout=120, message="the live server")  # a loaded CI machine starts slowly
+    except BaseException:
+        process.kill()  # never leak a server that did not become ready
+        process.wait(timeout=10)
+        raise
     return LiveServer(url=url, process=process, env=env)
 
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,8 +15,9 @@ import pytest
 
 from tests.support import OrgContext
 
-# WJ Partners' "Full Order Data" example, as written in the seed. Its `engraving` is printed as
-# `["e0": {...}, "e1": {...}]`, which is not JSON; the only JSON it can mean is the object below.
+# WJ Partners' "Full Order Data" example, transcribed from the seed (``full_order_data_from_seed`` reads it from
+# the seed itself and a test proves the two equal). Its `engraving` is printed as `["e0": {...}, "e1": {...}]`,
+# which is not JSON; the only JSON it can mean is the object below.
 FULL_ORDER_DATA: dict[str, Any] = {
     "order_date": 1559229507,
     "order_purpose": 1,
@@ -47,6 +52,32 @@ FULL_ORDER_DATA: dict[str, Any] = {
         },
     },
 }
+
+WJ_SEED = "001_7b06f6e658f5997b.txt"
+# The seeds sit beside the repository (``../shared/seeds``); VITRINA_SEEDS_DIR points elsewhere.
+_SEED_DIRS = [Path(os.environ["VITRINA_SEEDS_DIR"])] if os.environ.get("VITRINA_SEEDS_DIR") else []
+_SEED_DIRS.append(Path(__file__).resolve().parents[3] / "shared" / "seeds")
+# `"engraving": [ "e0": {...}, "e1": {...} ]`: a list written with keys. No bracket occurs inside it.
+_KEYED_LIST = re.compile(r'"engraving":\s*\[([^\[\]]*)\]')
+
+
+def full_order_data_from_seed() -> dict[str, Any]:
+    """The body printed under "Full Order Data" in WJ's seed, taken from the seed text itself: the first JSON
+    object after that heading that starts with ``order_date``. Its one non-JSON construct, the keyed list of
+    engraving lines, becomes the object it means; everything else is parsed exactly as printed."""
+    seed = next((d / WJ_SEED for d in _SEED_DIRS if (d / WJ_SEED).is_file()), None)
+    if seed is None:
+        pytest.skip(f"the WJ Partners seed {WJ_SEED} is not in {[str(d) for d in _SEED_DIRS]}")
+    text = seed.read_text(encoding="utf-8")
+    start = text.index('{\n  "order_date"', text.index("Full Order Data"))
+    depth, end = 0, start
+    while True:  # to the brace that closes the body (the example has no braces inside strings)
+        depth += {"{": 1, "}": -1}.get(text[end], 0)
+        end += 1
+        if depth == 0:
+            break
+    body: dict[str, Any] = json.loads(_KEYED_LIST.sub(r'"engraving": {\1}', text[start:end]))
+    return body
 
 
 METAL_SKU = "f"

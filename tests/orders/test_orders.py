@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import copy
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.orders.catalog_setup import FULL_ORDER_DATA, CatalogProduct, make_product
+from tests.orders.catalog_setup import FULL_ORDER_DATA, CatalogProduct, full_order_data_from_seed, make_product
 from tests.support import OrgContext
 
 ORD = "/api/v1/orders"
@@ -51,26 +50,46 @@ def _events(client: TestClient, org: OrgContext, type: str) -> list[dict[str, An
 
 def test_full_order_data_example_creates_an_order(client: TestClient, org: OrgContext,
                                                   product: CatalogProduct) -> None:
-    body = copy.deepcopy(FULL_ORDER_DATA)
+    """WJ's "Full Order Data" body, read from the seed, creates the order it describes: every field kept, the
+    item priced by the catalog's configuration pricing (the same quote POST /product-configurations gives) and
+    frozen at that price when the catalog's metal price later rises."""
+    body = full_order_data_from_seed()
+    assert body == FULL_ORDER_DATA  # the constant other tests use is a faithful copy
     response = client.post(ORD, json=body, headers=org.headers)
     assert response.status_code == 201, response.text
     order = response.json()["data"]
-    assert order["id"].startswith("ord_")
-    assert order["order_status"] == 2 and order["order_status_name"] == "Confirmed"  # WJ's "3 = confirmed"
+    assert order["id"].startswith("ord_") and order["external_order_id"] is None
+    assert order["order_date"] == "2019-05-30T15:18:27Z"  # 1559229507
+    assert (order["order_purpose"], order["order_type"]) == (1, 1)
+    assert order["order_status"] == 2 and order["order_status_name"] == "Confirmed"  # WJ: "Set 3 as Confirmed"
     assert order["payment_status"] == 2 and order["payment_status_name"] == "Process"
-    assert order["order_date"] == "2019-05-30T15:18:27Z"
+    assert order["pay_method"] == 0 and order["currency"] == "USD"  # currency 1 of WJ's directory
     assert order["customer"] == {"id": order["customer_id"], "name": "Jon Doe", "email": "abc@gmail.com",
                                  "phone": "34124"}
     assert order["shipping_address"] == "City, Country" and order["billing_address"] == "Country, City"
+    assert [(h["from_status"], h["to_status"]) for h in order["status_history"]] == [(None, 2)]
     [item] = order["items"]
-    assert item["vendor_model"] == "RPD104" and item["qty"] == 1
-    assert item["configuration_id"].startswith("RPD104-")
-    assert item["unit_price"] == item["amount"] == order["total"]
+    assert (item["vendor_model"], item["qty"], item["size"]) == ("RPD104", 1, None)
+    assert item["configuration"] == body["items"]["configuration"]
+    quote = client.post("/api/v1/product-configurations", headers=org.headers, json={"items": {
+        "qty": 1, "vendor_model": "RPD104", "configuration": body["items"]["configuration"]}}).json()["data"]
+    assert item["configuration_id"] == quote["ci"] and item["configuration_id"].startswith("RPD104-")
+    assert item["unit_price"] == item["amount"] == order["subtotal"] == order["total"] == quote["retail"]
+    assert Decimal(item["unit_price"]) > 0 and item["currency"] == quote["currency"] == "USD"
+    [created] = _events(client, org, "order.created")
+    assert created["id"] == order["id"] and created["total"] == order["total"]
     # The customer was created, remembering WJ's customer id as its external_id; a second order finds it.
     customer = client.get(f"/api/v1/customers/{order['customer_id']}", headers=org.headers).json()["data"]
     assert customer["external_id"] == "19" and customer["email"] == "abc@gmail.com"
-    again = _create(client, org, copy.deepcopy(FULL_ORDER_DATA))
+    again = _create(client, org, full_order_data_from_seed())
     assert again["customer_id"] == order["customer_id"]
+    # A dearer metal changes the catalog's quote, not the order placed before it.
+    product.raise_prices(client, org)
+    requote = client.post("/api/v1/product-configurations", headers=org.headers, json={"items": {
+        "qty": 1, "vendor_model": "RPD104", "configuration": body["items"]["configuration"]}}).json()["data"]
+    assert Decimal(requote["retail"]) > Decimal(quote["retail"])
+    kept = client.get(f"{ORD}/{order['id']}", headers=org.headers).json()["data"]
+    assert kept["items"][0]["unit_price"] == kept["total"] == quote["retail"]
 
 
 def test_create_prices_each_item_and_keeps_the_price(client: TestClient, org: OrgContext,
@@ -107,6 +126,35 @@ def test_configuration_id_instead_of_configuration(client: TestClient, org: OrgC
     second = _create(client, org, body)
     assert second["items"][0]["configuration_id"] == ci
     assert second["items"][0]["unit_price"] == first["items"][0]["unit_price"]
+
+
+def test_items_as_a_list_with_configuration_id_and_size(client: TestClient, org: OrgContext,
+                                                         product: CatalogProduct) -> None:
+    unsized = _create(client, org, _order_body(product, items={"qty": 1, "vendor_model": product.vendor_model,
+                                                               "configuration": product.configuration}))
+    ci = unsized["items"][0]["configuration_id"]
+    items = [{"qty": 1, "configuration_id": ci, "size": product.size},
+             {"qty": 2, "vendor_model": product.vendor_model, "configuration": product.configuration,
+              "size": product.size}]
+    order = _create(client, org, _order_body(product, external_order_id="LIST-1", items=items))
+    by_id, by_configuration = order["items"]
+    assert by_id["vendor_model"] == product.vendor_model and by_id["size"] == product.size
+    stored = client.get(f"/api/v1/product-configurations/{ci}", headers=org.headers).json()["data"]
+    assert by_id["configuration"] == stored["configuration"]  # the catalog's canonical form of the one sent
+    assert by_id["configuration_id"] == by_configuration["configuration_id"] != ci  # the size is part of it
+    assert by_id["unit_price"] == by_configuration["unit_price"]
+    assert Decimal(order["total"]) == 3 * Decimal(by_id["unit_price"])
+    for bad_item, path, status in (
+            ({"qty": 1, "configuration_id": "RPD104-NOPE"}, "$.items[1].configuration_id", 404),
+            ({"qty": 1, "configuration_id": ci, "size": 99}, "$.items[1].size", 422),
+            ({"qty": 1, "configuration_id": ci, "vendor_model": "SIZER-1"}, "$.items[1].configuration_id", 422)):
+        response = client.post(ORD, json=_order_body(product, external_order_id="LIST-2",
+                                                     items=[items[1], bad_item]), headers=org.headers)
+        assert response.status_code == status, response.text
+        error = response.json()["error"]
+        paths = [e["path"] for e in error["details"].get("errors", [])] or [error["details"].get("path")]
+        assert path in paths, (bad_item, error)
+    assert client.get(ORD, headers=org.headers).json()["pagination"]["total"] == 2
 
 
 def test_customer_by_id(client: TestClient, org: OrgContext, product: CatalogProduct) -> None:
@@ -173,12 +221,35 @@ def test_invalid_configuration_is_422_with_its_path(client: TestClient, org: Org
     assert _events(client, org, "order.created") == []
 
 
-def test_unknown_product(client: TestClient, org: OrgContext, product: CatalogProduct) -> None:
-    body = _order_body(product, items={"qty": 1, "vendor_model": "NO-SUCH-MODEL",
-                                       "configuration": product.configuration})
-    response = client.post(ORD, json=body, headers=org.headers)
-    assert 400 <= response.status_code < 500 and response.status_code != 403, response.text
+def test_bad_references_and_quantities_write_nothing(client: TestClient, org: OrgContext,
+                                                     product: CatalogProduct) -> None:
+    """Each bad item is the *second* of a list whose first item is fine, and each body names a new customer:
+    the 4xx names the field, and neither the order, its first item, nor the customer is left behind."""
+    good = {"qty": 1, "vendor_model": product.vendor_model, "configuration": product.configuration}
+    cases: list[tuple[dict[str, Any], int, str, str]] = [
+        ({"items": [good, {"qty": 1, "vendor_model": "NO-SUCH-MODEL", "configuration": product.configuration}]},
+         404, "PRODUCT_NOT_FOUND", "$.items[1].vendor_model"),
+        ({"items": [good, {"qty": 1, "configuration_id": "RPD104-UNKNOWN"}]},
+         404, "CONFIGURATION_NOT_FOUND", "$.items[1].configuration_id"),
+        ({"items": [good, {"qty": 1, "vendor_model": product.vendor_model,
+                           "configuration": product.invalid_configuration}]},
+         422, "VALIDATION_ERROR", "$.items[1].configuration"),
+        ({"items": [good, good | {"qty": 0}]}, 422, "VALIDATION_ERROR", "$.items[1].qty"),
+        ({"items": [good, good | {"qty": -2}]}, 422, "VALIDATION_ERROR", "$.items[1].qty"),
+        ({"customer_id": "cus_01JD0000000000000000000000"}, 404, "CUSTOMER_NOT_FOUND", "$.customer_id"),
+        ({"customer_id": "POS-404", "customer_name": None, "customer_email": None, "customer_phone": None},
+         404, "CUSTOMER_NOT_FOUND", "$.customer_id"),
+    ]
+    for fields, status, code, path in cases:
+        body = _order_body(product, customer_name="New Buyer", customer_email="new@example.com") | fields
+        response = client.post(ORD, json=body, headers=org.headers)
+        assert response.status_code == status, (fields, response.text)
+        error = response.json()["error"]
+        paths = [e["path"] for e in error["details"].get("errors", [])] or [error["details"].get("path")]
+        assert error["code"] == code and any(p.startswith(path) for p in paths), (fields, error)
     assert client.get(ORD, headers=org.headers).json()["data"] == []
+    assert client.get("/api/v1/customers", headers=org.headers).json()["data"] == []
+    assert _events(client, org, "order.created") == [] and _events(client, org, "customer.created") == []
 
 
 def test_duplicate_external_order_id(client: TestClient, org: OrgContext, product: CatalogProduct) -> None:
@@ -260,7 +331,11 @@ def test_tracking_payment_and_comment(client: TestClient, org: OrgContext, produ
     assert updated["tracking_number"] == "794643487347" and updated["payment_status"] == 3
     assert updated["payment_status_name"] == "Payed" and updated["comment"] == "paid"
     assert updated["order_status"] == 1 and len(updated["status_history"]) == 1
-    assert client.put(url, json={"payment_status": 7}, headers=org.headers).status_code == 422
+    for bad, path in (({"payment_status": 7}, "$.payment_status"), ({"order_status": 12}, "$.order_status"),
+                      ({"order_status": -1}, "$.order_status"), ({"tracking_number": "x" * 101}, "$.tracking_number")):
+        response = client.put(url, json=bad, headers=org.headers)
+        assert response.status_code == 422, response.text
+        assert [e["path"] for e in response.json()["error"]["details"]["errors"]] == [path]
     assert client.put(url, json={}, headers=org.headers).status_code == 422
     stale = client.put(url, json={"comment": "x"}, headers=org.headers | {"If-Match": '"1"'})
     assert stale.status_code == 412
@@ -311,7 +386,10 @@ def test_receive_a_finished_order_into_stock(client: TestClient, org: OrgContext
     assert early.status_code == 409 and early.json()["error"]["code"] == "ORDER_NOT_RECEIVABLE"
     _walk(client, org, order["id"], 9)
     unknown_loc = client.post(url, json={"location_id": "loc_01JD0000000000000000000000"}, headers=org.headers)
-    assert unknown_loc.status_code in (404, 422), unknown_loc.text  # the inventory service decides
+    assert unknown_loc.status_code == 404, unknown_loc.text
+    assert unknown_loc.json()["error"]["code"] == "LOCATION_NOT_FOUND"
+    assert unknown_loc.json()["error"]["details"]["path"] == "$.location_id"
+    assert client.get(f"{ORD}/{order['id']}", headers=org.headers).json()["data"]["received_at"] is None
     response = client.post(url, json={"location_id": loc, "room_type": "vault"}, headers=org.headers)
     assert response.status_code == 201, response.text
     received = response.json()["data"]

@@ -86,9 +86,15 @@ def test_validation_errors(client: TestClient, org: OrgContext) -> None:
     assert removing_name.status_code == 422
 
 
-def test_tier_assignment(client: TestClient, org: OrgContext) -> None:
-    unknown = client.post(CUS, json={"name": "T", "tier_id": "tier_nope"}, headers=org.headers)
-    assert unknown.status_code in (404, 422), unknown.text
+def test_tier_assignment(client: TestClient, org: OrgContext, other_org: OrgContext) -> None:
+    theirs = client.post("/api/v1/pricing_tiers", json={"name": "Theirs"}, headers=other_org.headers)
+    for tier_id in ("tier_01JD0000000000000000000000", theirs.json()["data"]["id"]):
+        unknown = client.post(CUS, json={"name": "T", "tier_id": tier_id}, headers=org.headers)
+        assert unknown.status_code == 404, unknown.text
+        assert unknown.json()["error"]["code"] == "PRICING_TIER_NOT_FOUND"
+        assert unknown.json()["error"]["details"]["path"] == "$.tier_id"
+    assert client.get(CUS, headers=org.headers).json()["data"] == []
+    assert _events(client, org, "customer.created") == []
     tier = client.post("/api/v1/pricing_tiers", json={"name": "Trade"}, headers=org.headers)
     assert tier.status_code == 201, tier.text
     tier_id = tier.json()["data"]["id"]
@@ -96,6 +102,10 @@ def test_tier_assignment(client: TestClient, org: OrgContext) -> None:
     assert customer["tier_id"] == tier_id
     assert [c["id"] for c in client.get(CUS, params={"tier_id": tier_id}, headers=org.headers).json()["data"]] \
         == [customer["id"]]
+    reassigned = client.put(f"{CUS}/{customer['id']}", json={"tier_id": "tier_01JD0000000000000000000000"},
+                            headers=org.headers)
+    assert reassigned.status_code == 404 and reassigned.json()["error"]["details"]["path"] == "$.tier_id"
+    assert client.get(f"{CUS}/{customer['id']}", headers=org.headers).json()["data"] == customer
     cleared = client.put(f"{CUS}/{customer['id']}", json={"tier_id": None}, headers=org.headers).json()["data"]
     assert cleared["tier_id"] is None
 

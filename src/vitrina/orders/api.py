@@ -28,7 +28,7 @@ _STATUSES = ", ".join(f"{code} {name}" for code, name in lifecycle.ORDER_STATUSE
                          "`{qty, vendor_model, configuration | configuration_id, size}`. Each item is validated "
                          "and priced by the catalog (an invalid choice: 422 naming `$.items[i].configuration...`) "
                          "and keeps that price. Emits `order.created`. 409 `ORDER_EXISTS` for a taken "
-                         "`external_order_id`; 503 when the catalog is not available.")
+                         "`external_order_id`; 404 for an unknown customer, model or configuration id, with its path.")
 def create_order(body: OrderCreate, session: DbSession, principal: WritePrincipal) -> Response:
     order = service.create_order(session, organization_id=principal.organization_id, actor=principal.actor,
                                  data=body, tier_id=principal.tier_id)

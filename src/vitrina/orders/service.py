@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from vitrina.catalog import service as catalog
 from vitrina.core.errors import ValidationFailed, VitrinaError, json_path
 from vitrina.core.ids import has_prefix, new_id
 from vitrina.core.money import is_currency, quantize
@@ -33,7 +34,6 @@ from vitrina.orders.errors import (
     OrderNotFound,
     OrderNotReceivable,
 )
-from vitrina.orders.integrations import catalog
 from vitrina.orders.models import Order, OrderItem, OrderStatusChange
 from vitrina.orders.schemas import OrderCreate, OrderItemIn, OrderUpdate
 from vitrina.sales import service as sales
@@ -121,9 +121,12 @@ def update_order(session: Session, *, organization_id: str, order_id: str, actor
     body = _validated(OrderUpdate, changes)
     fields = {name: getattr(body, name) for name in ("tracking_number", "payment_status", "comment")
               if name in body.model_fields_set}
+    order = get_order(session, organization_id=organization_id, order_id=order_id, lock=True)
+    # Explicit nulls: a tracking number or comment may be cleared, a status cannot.
     if fields.get("payment_status", 0) is None:
         raise ValidationFailed.field("$.payment_status", "must be 0, 1, 2 or 3")
-    order = get_order(session, organization_id=organization_id, order_id=order_id, lock=True)
+    if "order_status" in body.model_fields_set and body.order_status is None:
+        raise ValidationFailed.field("$.order_status", "must be an order status, 0 to 9")
     if not body.model_fields_set:
         raise ValidationFailed.field("$", "no field to update: send order_status, tracking_number, payment_status "
                                           "or comment")
@@ -154,6 +157,9 @@ def receive_order(session: Session, *, organization_id: str, order_id: str, acto
                                           "receivable_statuses": sorted(lifecycle.RECEIVABLE)})
     if order.received_at is not None:
         raise OrderAlreadyReceived(details={"received_at": to_rfc3339(order.received_at)})
+    # An unknown location is 404 here, as it is for a sale's location_id (not the 422 of an item body's field).
+    _at_path(lambda: inventory.get_location(session, organization_id=organization_id, location_id=location_id),
+             "$.location_id")
     received: list[Any] = []
     for item in order.items:
         made = [_create_stock_item(session, organization_id=organization_id, actor=actor, order=order,
@@ -269,7 +275,7 @@ def _price_item(session: Session, *, organization_id: str, item: OrderItemIn, in
     configuration = item.configuration
     vendor_model = item.vendor_model
     if configuration is None and item.configuration_id is not None:
-        stored = _at_path(lambda: catalog().get_configuration(session, organization_id=organization_id,
+        stored = _at_path(lambda: catalog.get_configuration(session, organization_id=organization_id,
                                                             ci=item.configuration_id), f"{path}.configuration_id")
         if vendor_model is not None and vendor_model.upper() != stored.vendor_model.upper():
             raise ValidationFailed.field(f"{path}.configuration_id",
@@ -279,14 +285,15 @@ def _price_item(session: Session, *, organization_id: str, item: OrderItemIn, in
     else:
         size = item.size
     try:
-        result = catalog().price_configuration(session, organization_id=organization_id,
+        result = catalog.price_configuration(session, organization_id=organization_id,
                                                vendor_model=vendor_model, configuration=configuration,
                                                size=size, qty=item.qty, tier_id=tier_id)
     except ValidationFailed as exc:
         raise ValidationFailed([{**err, "path": _rebase(err.get("path", "$"), path)} for err in exc.errors],
                                message=exc.message) from None
     except VitrinaError as exc:
-        exc.details.setdefault("path", f"{path}.vendor_model")
+        # The catalog names the item's field (``$.vendor_model``); the order names the item too.
+        exc.details["path"] = _rebase(str(exc.details.get("path", "$.vendor_model")), path)
         raise
     if item.configuration is not None and item.configuration_id is not None and item.configuration_id != result.ci:
         raise ValidationFailed.field(f"{path}.configuration_id",
@@ -331,10 +338,10 @@ def _currency_code(session: Session, *, organization_id: str, value: int | str |
         if not is_currency(code):
             raise ValidationFailed.field("$.currency", "must be an ISO 4217 code or a currency directory number")
         return code
-    code = catalog().currency_code(session, organization_id=organization_id, number=int(text))
-    if code is None:
+    listed = catalog.currency_code(session, organization_id=organization_id, number=int(text))
+    if listed is None:
         raise ValidationFailed.field("$.currency", f"no currency numbered {value} in the currency directory")
-    return str(code)
+    return listed
 
 
 def _common_currency(priced: list[_PricedItem], requested: str | None) -> str:

@@ -17,14 +17,15 @@ from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from vitrina.core.errors import ValidationFailed, VitrinaError
+from vitrina.catalog import service as catalog
+from vitrina.core.errors import NotFoundError, ValidationFailed, VitrinaError
 from vitrina.core.ids import has_prefix, new_id
 from vitrina.core.money import quantize, to_str
 from vitrina.core.outbox import emit
 from vitrina.core.pagination import Page
 from vitrina.core.time import to_rfc3339, utcnow
 from vitrina.inventory import service as inventory
-from vitrina.sales import integrations
+from vitrina.provenance import service as provenance
 from vitrina.sales.errors import (
     CurrencyMismatch,
     CustomerExists,
@@ -142,13 +143,17 @@ def delete_customer(session: Session, *, organization_id: str, customer_id: str)
 
     Returns whether the customer was anonymised (True) or removed (False). Either way it is gone from the API.
     """
+    # Imported here, not at the top: orders.service imports this module (an order resolves or creates its
+    # customer here), so a module-level import in the other direction would be an import cycle.
+    from vitrina.orders import service as orders
+
     customer = get_customer(session, organization_id=organization_id, customer_id=customer_id, lock=True)
     has_history = session.scalar(select(SalesTransaction.id).where(
         SalesTransaction.organization_id == organization_id, SalesTransaction.customer_id == customer.id
-    ).limit(1)) is not None or integrations.has_orders(session, organization_id=organization_id,
-                                                       customer_id=customer.id)
+    ).limit(1)) is not None or orders.has_orders(session, organization_id=organization_id,
+                                                 customer_id=customer.id)
     if has_history:
-        integrations.erase_customer_from_orders(session, organization_id=organization_id, customer_id=customer.id)
+        orders.erase_customer(session, organization_id=organization_id, customer_id=customer.id)
         for field in _PERSONAL_FIELDS:
             setattr(customer, field, None)
         customer.addresses = []
@@ -172,7 +177,9 @@ def customers_by_id(session: Session, *, organization_id: str, ids: Sequence[str
 
 
 def _ensure_tier(session: Session, *, organization_id: str, tier_id: str) -> None:
-    integrations.ensure_tier(session, organization_id=organization_id, tier_id=tier_id)
+    """The tier exists in this organization: 404 PRICING_TIER_NOT_FOUND naming ``$.tier_id`` otherwise."""
+    _annotated(lambda: catalog.get_pricing_tier(session, organization_id=organization_id, tier_id=tier_id),
+               "$.tier_id")
 
 
 def _ensure_external_id_free(session: Session, *, organization_id: str, external_id: str) -> None:
@@ -424,8 +431,8 @@ def _price_sale_line(session: Session, *, organization_id: str, line: _Line, tie
         line.unit_price, line.price_source = line.request.unit_price, "request"
         return
     if tier_id and line.item.product_id:
-        tier_price = integrations.tier_price(session, organization_id=organization_id, tier_id=tier_id,
-                                             product_id=line.item.product_id)
+        tier_price = _tier_price(session, organization_id=organization_id, tier_id=tier_id,
+                                 product_ref=line.item.product_id)
         if tier_price is not None:
             line.unit_price, line.price_source = tier_price, "tier"
             return
@@ -435,6 +442,19 @@ def _price_sale_line(session: Session, *, organization_id: str, line: _Line, tie
         line.unit_price, line.price_source = Decimal(0), "unpriced"
         return
     line.unit_price, line.price_source = Decimal(line.item.price), "item"
+
+
+def _tier_price(session: Session, *, organization_id: str, tier_id: str, product_ref: str) -> Decimal | None:
+    """The tier's price of the item's product, or None (no price in the tier, or a product not in the catalog).
+
+    An item names its product by id, vendor_model or partner_id (whatever the feed that created it knew); the
+    catalog resolves all three.
+    """
+    try:
+        product = catalog.get_product(session, organization_id=organization_id, product_id=product_ref)
+    except NotFoundError:
+        return None
+    return catalog.tier_price(session, organization_id=organization_id, tier_id=tier_id, product_id=product.id)
 
 
 def _match_sale_line(session: Session, *, organization_id: str, line: _Line,
@@ -515,6 +535,6 @@ def _pass_ownership(session: Session, *, organization_id: str, txn: SalesTransac
     """Each sold serialized piece with a passport now belongs to the customer (provenance decides)."""
     for line in lines:
         if line.item.tracking == "serialized":
-            integrations.record_sale(session, organization_id=organization_id, inventory_id=line.item.id,
-                                     customer_id=customer.id, customer_name=customer.name or customer.id,
-                                     transaction_id=txn.id)
+            provenance.record_sale(session, organization_id=organization_id, inventory_id=line.item.id,
+                                   customer_id=customer.id, customer_name=customer.name or customer.id,
+                                   transaction_id=txn.id)
