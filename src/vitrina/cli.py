@@ -9,12 +9,47 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from vitrina.config import Settings
 from vitrina.core.modules import import_present
 
-app = typer.Typer(help="Vitrina: inventory, catalog and provenance engine for jewelers.", no_args_is_help=True,
+
+class _Cli(typer.Typer):
+    """The command, with the failures an operator causes (an unreachable or unmigrated database) shown as one
+    line and exit code 1 instead of a traceback. Bugs still show their traceback."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            return super().__call__(*args, **kwargs)
+        except DBAPIError as exc:
+            console.print(f"[red]error:[/red] {escape(database_problem(exc))}", soft_wrap=True)
+            raise SystemExit(1) from None
+
+
+def database_problem(exc: Exception) -> str:
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:300]
+    missing_table = "no such table" in detail or ('relation "' in detail and "does not exist" in detail)
+    if isinstance(exc, ProgrammingError | OperationalError) and missing_table:
+        return f"the database has no Vitrina schema (or an old one): run `vitrina db upgrade` ({detail})"
+    return f"cannot use the database at VITRINA_DATABASE_URL ({_redacted(Settings().database_url)}): {detail}"
+
+
+def _redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL is shown as the scheme only
+        return url.split(":", 1)[0]
+
+
+app = _Cli(help="Vitrina: inventory, catalog and provenance engine for jewelers.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 org_app = typer.Typer(help="Organizations.", no_args_is_help=True)
@@ -32,7 +67,7 @@ DOMAIN_CLIS = ("vitrina.inventory.cli", "vitrina.catalog.cli", "vitrina.sales.cl
 
 def fail(message: str, code: int = 1) -> typer.Exit:
     """One clear line on stderr and a non-zero exit code."""
-    console.print(f"[red]error:[/red] {message}")
+    console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)  # one line, however narrow the terminal
     return typer.Exit(code)
 
 

@@ -75,9 +75,43 @@ def test_whole_file_problems_fail_the_job_clearly(org: OrgContext, import_file: 
     assert missing["status"] == "failed" and "missing required columns: sku" in missing["message"]
     unknown = import_file(csv_bytes([["external_id", "sku", "name", "colour"], ["X", "S", "N", "red"]]))
     assert unknown["status"] == "failed" and "'colour'" in unknown["message"]
+    # Bad bytes past what the request looked at (4 KiB) fail the job, naming the line; nothing is applied.
+    rows = [["external_id", "sku", "name"]] + [[f"X-{n}", "S", "Bague en or"] for n in range(300)]
+    late = csv_bytes(rows) + "X-300,S2,Collier en \u00e9meraude\n".encode("latin-1")
+    bad = import_file(late)
+    assert bad["status"] == "failed" and "not UTF-8" in bad["message"] and "line 302" in bad["message"]
+    assert bad["result"]["rows"] == 0
+
+
+def test_other_encodings_are_refused_at_once(client: TestClient, org: OrgContext) -> None:
     latin1 = "external_id,sku,name\nX-1,S,Bague en or\nX-2,S2,Collier en \u00e9meraude\n".encode("latin-1")
-    bad = import_file(latin1)
-    assert bad["status"] == "failed" and "not UTF-8" in bad["message"] and "line 3" in bad["message"]
+    utf16 = "external_id,sku,name\nX-1,S,Bague\n".encode("utf-16")
+    for content, expected in ((latin1, "not UTF-8 (undecodable bytes on line 3)"), (utf16, "the file is UTF-16")):
+        response = client.post(f"{INV}/import", files={"file": ("a.csv", content, "text/csv")}, headers=org.headers)
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]["details"]["errors"][0]
+        assert error["path"] == "$.file" and expected in error["message"]
+    assert client.get(f"{INV}/X-1", headers=org.headers).status_code == 404
+
+
+def test_duplicates_across_batches_and_invalid_updates_are_row_errors(client: TestClient, org: OrgContext,
+                                                                      import_file: Importer) -> None:
+    from vitrina.jobs.runner import RunnerOptions
+
+    header = ["external_id", "sku", "name", "tracking", "quantity", "price"]
+    first = [header] + [[f"D-{n}", f"S-{n}", f"Piece {n}", "bulk", n, "10"] for n in range(1, 7)]
+    first.append(["D-2", "S-2", "Again", "bulk", 9, "10"])  # line 8: D-2 came on line 3, two batches earlier
+    job = import_file(csv_bytes(first), options=RunnerOptions(batch_size=2))
+    assert [(e["line"], e["field"]) for e in job["errors"]] == [(8, "external_id")]
+    assert "first on line 3" in job["errors"][0]["message"] and job["result"]["created"] == 6
+    assert item(client, org, "D-2")["quantity"] == 2
+    # A second run updates: an invalid value for an existing item is that row's error, the others apply.
+    second = [header, ["D-1", "S-1", "Piece 1", "bulk", 5, "10"], ["D-2", "S-2", "Piece 2", "bulk", 2, "ten"],
+              ["D-3", "S-3", "Piece 3", "bulk", 3, "10"]]
+    job = import_file(csv_bytes(second))
+    assert [(e["line"], e["field"]) for e in job["errors"]] == [(3, "price")]
+    assert (job["result"]["updated"], job["result"]["unchanged"], job["result"]["failed"]) == (1, 1, 1)
+    assert item(client, org, "D-1")["quantity"] == 5 and item(client, org, "D-2")["price"] == "10.00"
 
 
 def test_utf8_bom_and_jsonl_and_header_map(client: TestClient, org: OrgContext, import_file: Importer) -> None:

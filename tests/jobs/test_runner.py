@@ -151,43 +151,61 @@ def test_the_worker_loop_runs_queued_jobs(client: TestClient, org: OrgContext, s
     assert not thread.is_alive()
 
 
-CHILD = """
-import sys, threading
-from datetime import timedelta
-from vitrina.config import Settings
-from vitrina.jobs import runner
-runner.run_loop(Settings(), threading.Event(),
-                options=runner.RunnerOptions(lease=timedelta(seconds=2), poll_interval=0.05))
-"""
+def start_worker(settings: Settings, log_path: Path) -> subprocess.Popen[bytes]:
+    """A real ``vitrina worker`` process (webhook loop and job runner), as an operator runs it."""
+    command = [str(Path(sys.executable).with_name("vitrina")), "worker"]
+    with log_path.open("ab") as log:
+        return subprocess.Popen(command, env=settings_env(settings), stdout=log, stderr=subprocess.STDOUT)
+
+
+def api_job(client: TestClient, org: OrgContext, job_id: str) -> dict[str, Any]:
+    response = client.get(f"{JOBS}/{job_id}", headers=org.headers)
+    assert response.status_code == 200, response.text
+    return dict(response.json()["data"])
 
 
 @pytest.mark.parametrize("total", [12_000, pytest.param(100_000, marks=pytest.mark.slow)])
-def test_sigkill_during_an_import_leaves_whole_batches(client: TestClient, org: OrgContext, database: Database,
-                                                       settings: Settings, tmp_path: Path, total: int) -> None:
+def test_sigkill_of_the_worker_during_an_import_leaves_whole_batches(
+        client: TestClient, org: OrgContext, database: Database, settings: Settings, tmp_path: Path,
+        total: int) -> None:
     job_id = queue_import(client, org, rows(total))
-    log = (tmp_path / "worker.log").open("wb")
-    worker = subprocess.Popen([sys.executable, "-c", CHILD], env=settings_env(settings), stdout=log,
-                              stderr=subprocess.STDOUT)
+    worker = start_worker(settings, tmp_path / "worker.log")
     try:
-        wait_until(lambda: job_row(database, job_id).progress_done >= 3000, timeout=180,
+        wait_until(lambda: job_row(database, job_id).progress_done >= 3000, timeout=240,
                    message="a few batches to commit")
     finally:
         worker.kill()  # SIGKILL: no cleanup, mid-batch most likely
         worker.wait()
-        log.close()
-    job = job_row(database, job_id)
-    items, moves = counts(database, org.id)
-    assert job.status == "running" and job.progress_done % 1000 == 0
-    assert items == moves == job.progress_done, "only whole batches, each item with its movement"
-    assert job.progress_done < total
-    resumed: list[Any] = []
-
-    def resume() -> bool:
-        resumed.append(runner.run_inline(database, settings, job_id))
-        return resumed[-1] is not None
-
-    wait_until(resume, timeout=30, interval=0.2, message="the dead worker's lease to expire")
-    finished = client.get(f"{JOBS}/{job_id}", headers=org.headers).json()["data"]
+    interrupted = api_job(client, org, job_id)
+    done = interrupted["progress"]["done"]
+    assert interrupted["status"] == "running" and done % 1000 == 0 and done < total
+    assert counts(database, org.id) == (done, done), "only whole batches, each item with its movement"
+    # The job says exactly which rows are applied: one row per line after the header (line 1).
+    assert interrupted["result"] == {"created": done, "updated": 0, "unchanged": 0, "failed": 0, "rows": done,
+                                     "applied_through_line": done + 1, "complete": False}
+    restarted = start_worker(settings, tmp_path / "worker.log")
+    try:  # the restarted worker sees its predecessor's process gone and resumes at once (no lease wait)
+        wait_until(lambda: api_job(client, org, job_id)["status"] != "running", timeout=240,
+                   message="the restarted worker to finish the job")
+    finally:
+        restarted.terminate()
+        assert restarted.wait(timeout=60) == 0
+    finished = api_job(client, org, job_id)
     assert finished["status"] == "succeeded" and finished["attempts"] == 2
     assert finished["result"]["created"] == total and finished["progress"]["done"] == total
+    assert finished["result"]["applied_through_line"] == total + 1 and finished["result"]["complete"]
     assert counts(database, org.id) == (total, total)
+
+
+def test_a_dead_local_runners_job_is_reclaimed_without_waiting_for_its_lease(
+        client: TestClient, org: OrgContext, database: Database, settings: Settings) -> None:
+    job_id = queue_import(client, org, rows(3))
+    lease = runner.claim(database, runner.RunnerOptions(), job_id=job_id)
+    assert lease is not None
+    assert runner.claim(database, runner.RunnerOptions(), job_id=job_id) is None, "this process is alive"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, check=True)
+    with database.unit_of_work() as session:  # the lease of a runner of this host whose process has exited
+        token = lease.token[:8] + f"{int(dead.stdout):08x}" + lease.token[16:]
+        session.execute(update(Job).where(Job.id == job_id).values(lease_token=token))
+    assert runner.run_inline(database, settings, job_id) == "succeeded"
+    assert api_job(client, org, job_id)["attempts"] == 2

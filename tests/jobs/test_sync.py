@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -190,3 +191,51 @@ def test_requests_are_checked_before_queuing(client: TestClient, org: OrgContext
     assert post({"location_id": location, "source": fine}, other_org.headers).status_code == 404
     assert post({"location_id": location, "source": fine}, org.make_headers(["read"])).status_code == 403
     assert post({"location_id": location, "sync_type": "sometimes", "source": fine}).status_code == 422
+
+
+def trickle(handler: Any) -> None:
+    """A JSON feed that sends a byte now and then, forever: never silent long enough to time out a read."""
+    handler.send_response(200)
+    handler.send_header("content-type", "application/json")
+    handler.end_headers()
+    try:
+        handler.wfile.write(b"[")
+        while True:
+            handler.wfile.write(b" ")
+            handler.wfile.flush()
+            threading.Event().wait(0.05)
+    except OSError:
+        pass
+
+
+def silent(handler: Any) -> None:
+    """A feed that accepts the request and never answers."""
+    threading.Event().wait(5)
+
+
+def test_a_feed_that_trickles_forever_hits_the_time_limit(client: TestClient, org: OrgContext, location: str,
+                                                          feed: feeds.Feed, start_sync: Callable[..., Any],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    kept = stock(client, org, location, external_id="T-1", sku="A", name="Chain", quantity=5)
+    monkeypatch.setattr(sync, "DEADLINE", 1.0)
+    feed.pages["/feed"] = trickle
+    job = start_sync(location, {"kind": "http", "url": feed.url("/feed")})
+    assert job["status"] == "failed" and "took too long" in job["message"], job
+    assert item(client, org, kept["id"])["quantity"] == 5
+
+
+def test_a_silent_feed_times_out(org: OrgContext, location: str, feed: feeds.Feed,
+                                 start_sync: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sync, "REQUEST_TIMEOUT", 0.5)
+    feed.pages["/feed"] = silent
+    job = start_sync(location, {"kind": "http", "url": feed.url("/feed")})
+    assert job["status"] == "failed" and "timed out" in job["message"], job
+
+
+def test_a_next_link_to_a_private_address_is_refused(client: TestClient, org: OrgContext, location: str,
+                                                     feed: feeds.Feed, start_sync: Callable[..., Any]) -> None:
+    kept = stock(client, org, location, external_id="S-1", sku="A", name="Chain", quantity=5)
+    feed.pages["/feed"] = page([{"external_id": "S-1", "quantity": 1}], next_url="http://10.0.0.1/internal")
+    job = start_sync(location, {"kind": "http", "url": feed.url("/feed")})
+    assert job["status"] == "failed" and "SSRF" in job["message"] and "page 2" in job["message"], job
+    assert item(client, org, kept["id"])["quantity"] == 5

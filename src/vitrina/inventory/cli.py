@@ -16,39 +16,72 @@ inventory_app = typer.Typer(help="Inventory: snapshots and holds.", no_args_is_h
 
 
 def register(app: typer.Typer) -> None:
+    app.command("snapshot")(snapshot)
+    inventory_app.command("snapshot")(snapshot)
     app.add_typer(inventory_app, name="inventory")
 
 
-@inventory_app.command("snapshot")
 def snapshot(
     organization_id: Annotated[str, typer.Option("--org", help="Organization id.")],
-    day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD: the end of that UTC day.")] = None,
-    at: Annotated[str | None, typer.Option("--at", help="An RFC 3339 instant.")] = None,
+    day: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD: the end of that UTC day (default: now).")]
+    = None,
+    at: Annotated[str | None, typer.Option("--at", help="An RFC 3339 instant instead of a date.")] = None,
     location_id: Annotated[str | None, typer.Option("--location", help="Only this location.")] = None,
+    room_type: Annotated[str | None, typer.Option("--room", help="Only this room type (e.g. vault).")] = None,
+    limit: Annotated[int, typer.Option(min=0, max=10_000, help="Item lines to print (totals count them all).")]
+    = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Totals of the stock held at an instant (from the ledger), per currency."""
+    """What was held at the end of a day (from the ledger): a table of items and the totals per currency."""
     from vitrina.cli import database, emit_json, fail
+    from vitrina.core.errors import VitrinaError
     from vitrina.inventory import service
-    from vitrina.inventory.snapshot import totals_dict
+    from vitrina.inventory.snapshot import line_dict, totals_dict
 
+    instant = _instant(day, at, fail)
     try:
-        instant = as_utc(datetime.fromisoformat(at)) if at else \
-            min(end_of_day(date.fromisoformat(day)), utcnow()) if day else utcnow()
+        with database().unit_of_work(organization_id=organization_id, write=False) as session:
+            if location_id is not None:
+                service.get_location(session, organization_id=organization_id, location_id=location_id)
+            result = service.take_snapshot(session, organization_id=organization_id, at=instant,
+                                           page=Page(limit=max(limit, 1), offset=0), location_id=location_id,
+                                           room_type=room_type)
+            lines = [line_dict(line) for line in result.lines][:limit]
+            totals: dict[str, Any] = totals_dict(result)
+    except VitrinaError as exc:
+        raise fail(exc.message) from None
+    if as_json:
+        emit_json({"at": to_rfc3339(instant), **totals, "items": lines})
+        return
+    _print_snapshot(str(to_rfc3339(instant)), lines, totals)
+
+
+def _instant(day: str | None, at: str | None, fail: Any) -> datetime:
+    if day and at:
+        raise fail("give --date or --at, not both")
+    try:
+        if at:
+            return as_utc(datetime.fromisoformat(at.replace("Z", "+00:00")))
+        return min(end_of_day(date.fromisoformat(day)), utcnow()) if day else utcnow()
     except ValueError:
         raise fail("--date must be YYYY-MM-DD and --at an RFC 3339 instant") from None
-    with database().unit_of_work(organization_id=organization_id, write=False) as session:
-        result = service.take_snapshot(session, organization_id=organization_id, at=instant,
-                                       page=Page(limit=1, offset=0), location_id=location_id)
-        totals: dict[str, Any] = totals_dict(result)
-    if as_json:
-        emit_json({"at": to_rfc3339(instant), **totals})
-        return
-    table = Table("currency", "items", "units", "cost value", "retail value", title=f"Stock at {to_rfc3339(instant)}")
+
+
+def _print_snapshot(at: str, lines: list[dict[str, Any]], totals: dict[str, Any]) -> None:
+    console = Console()
+    items = Table("sku", "name", "location", "room", "qty", "cost", "price", "currency", title=f"Stock at {at}")
+    for line in lines:
+        items.add_row(line["sku"], line["name"], line["location_id"] or "", line["room_type"], str(line["quantity"]),
+                      line["cost"] or "", line["price"] or "", line["currency"])
+    console.print(items)
+    if totals["count"] > len(lines):
+        console.print(f"({len(lines)} of {totals['count']} items shown; --limit for more, --json for all fields)")
+    summary = Table("currency", "items", "units", "cost value", "retail value", title="Totals")
     for line in totals["by_currency"]:
-        table.add_row(line["currency"], str(line["count"]), str(line["units"]), line["cost_value"],
-                      line["retail_value"])
-    Console().print(table)
+        summary.add_row(line["currency"], str(line["count"]), str(line["units"]), line["cost_value"],
+                        line["retail_value"])
+    summary.add_row("all", str(totals["count"]), str(totals["units"]), "", "", style="bold")
+    console.print(summary)
 
 
 @inventory_app.command("release-expired")

@@ -31,6 +31,8 @@ def queue_import(session: Session, *, organization_id: str, actor: str | None, f
     stream.seek(0)
     if not head.strip():
         raise ValidationFailed.field("$.file", "the file is empty")
+    if problem := parse.encoding_problem(head):
+        raise ValidationFailed.field("$.file", problem)
     upload = jobs.store_upload(session, organization_id=organization_id, filename=filename,
                                content_type=content_type, stream=stream)
     params = {"upload_id": upload.id, "filename": upload.filename, "size": upload.size,
@@ -41,8 +43,14 @@ def queue_import(session: Session, *, organization_id: str, actor: str | None, f
 def import_path_job(session: Session, *, organization_id: str, actor: str | None, path: Path, fmt: str | None,
                     mapping: str | None) -> Job:
     """An import of a local file (the CLI: the operator may read any file the process can)."""
+    try:
+        parse.parse_map(mapping)
+    except parse.FileProblem as exc:
+        raise ValidationFailed.field("$.map", exc.message) from None
     with path.open("rb") as stream:
         head = stream.read(4096)
+    if problem := parse.encoding_problem(head):
+        raise ValidationFailed.field("$.file", problem)
     params = {"path": str(path.resolve()), "filename": path.name, "size": path.stat().st_size,
               "format": fmt or parse.detect_format(path.name, None, head), "map": mapping}
     return jobs.create_job(session, organization_id=organization_id, kind=IMPORT, params=params, actor=actor)
@@ -57,6 +65,28 @@ def queue_sync(session: Session, *, settings: Settings, organization_id: str, ac
     else:
         source = csv_source(session, settings, organization_id=organization_id, source=body.source)
     params = {"location_id": body.location_id, "sync_type": body.sync_type, "source": source}
+    return jobs.create_job(session, organization_id=organization_id, kind=SYNC, params=params, actor=actor,
+                           job_id=job_id)
+
+
+def local_sync_job(session: Session, *, settings: Settings, organization_id: str, actor: str | None,
+                   location_id: str, sync_type: str, path: Path | None, mapping: str | None,
+                   http: HttpSource | None) -> Job:
+    """A sync for the CLI: an HTTP feed (the same SSRF guard as the API) or a CSV file anywhere on this machine
+    (the operator may read any file the process can; API clients are confined to ``<data_dir>/imports``)."""
+    inventory.get_location(session, organization_id=organization_id, location_id=location_id)
+    job_id = new_id("job")
+    if http is not None:
+        source = http_source(settings, job_id=job_id, source=http)
+    else:
+        try:
+            parse.parse_map(mapping)
+        except parse.FileProblem as exc:
+            raise ValidationFailed.field("$.source.map", exc.message) from None
+        if path is None or not path.is_file():
+            raise ValidationFailed.field("$.source.path", "no such file")
+        source = {"kind": "csv", "path": str(path.resolve()), "map": mapping}
+    params = {"location_id": location_id, "sync_type": sync_type, "source": source}
     return jobs.create_job(session, organization_id=organization_id, kind=SYNC, params=params, actor=actor,
                            job_id=job_id)
 

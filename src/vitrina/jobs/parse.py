@@ -97,6 +97,25 @@ def column_field(header: str, mapping: dict[str, str], extra: Iterable[str] = ()
     return FIELD_NAMES.get(target) or FIELD_NAMES.get(target.replace(" ", "_"))
 
 
+_OTHER_UNICODE_BOMS = ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
+                       (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"))
+
+
+def encoding_problem(head: bytes) -> str | None:
+    """Why the start of a file shows it is not UTF-8 (None when it may well be): checked before a job is queued
+    so that a wrong encoding is refused at once; the job still checks every byte as it reads."""
+    for bom, name in _OTHER_UNICODE_BOMS:
+        if head.startswith(bom):
+            return f"the file is {name}; save it as UTF-8 (with or without BOM) and send it again"
+    try:
+        codecs.getincrementaldecoder("utf-8-sig")(errors="strict").decode(head, final=False)
+    except UnicodeDecodeError as exc:
+        line = head[:exc.start].count(b"\n") + 1
+        return (f"the file is not UTF-8 (undecodable bytes on line {line}); save it as UTF-8 (with or without "
+                "BOM) and send it again")
+    return None
+
+
 def text_lines(stream: BinaryIO) -> Iterator[str]:
     """UTF-8 text (a BOM is dropped) with the encoding checked as it is read: the first byte that is not UTF-8
     raises ``FileProblem`` naming its line."""
@@ -178,12 +197,12 @@ def _csv_values(fields: list[str], cells: list[str], line: int) -> Row | RowErro
     values: dict[str, Any] = {}
     attributes: dict[str, Any] = {}
     for field, cell in zip(fields, cells, strict=True):
-        text = cell.strip()
-        if not text:  # an empty cell means "not given", never an empty string
+        if not cell or not (text := cell.strip()):  # an empty cell means "not given", never an empty string
             continue
-        if field.startswith("attributes."):
-            attributes[field.removeprefix("attributes.")] = text
-        elif field == "attributes":
+        if field[:11] != "attributes.":
+            if field != "attributes":
+                values[field] = text
+                continue
             try:
                 parsed = json.loads(text)
             except ValueError:
@@ -192,7 +211,7 @@ def _csv_values(fields: list[str], cells: list[str], line: int) -> Row | RowErro
                 return RowError(line, "attributes", "must be a JSON object")
             attributes = parsed | attributes
         else:
-            values[field] = text
+            attributes[field[11:]] = text
     if attributes:
         values["attributes"] = attributes
     return Row(line, values)

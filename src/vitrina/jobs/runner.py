@@ -10,15 +10,20 @@ resumes from its checkpoint; after ``max_attempts`` claims it is marked failed i
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import socket
 import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy.orm import Session
 
 from vitrina.config import Settings
 from vitrina.core.time import utcnow
@@ -88,16 +93,18 @@ def handlers() -> dict[str, Handler]:
 # --- claiming -------------------------------------------------------------------------------------------------
 
 def claim(database: Database, options: RunnerOptions, *, job_id: str | None = None) -> service.Lease | None:
-    """Lease the oldest claimable job (or ``job_id``): queued, or running with an expired lease."""
+    """Lease the oldest claimable job (or ``job_id``): queued, running with an expired lease, or running under
+    a lease of a runner on this host whose process is gone (a restart resumes at once, not after the lease)."""
     now = utcnow()
-    expired = (Job.status == RUNNING) & (Job.leased_until < now)
-    claimable: tuple[ColumnElement[bool], ...] = (or_(Job.status == QUEUED, expired),)
-    if job_id is not None:
-        claimable += (Job.id == job_id,)
     with database.unit_of_work(write=False) as session:  # idle runners take no write lock
+        orphaned = _orphaned_tokens(session)
+        stale = (Job.leased_until < now) | Job.lease_token.in_(orphaned) if orphaned else Job.leased_until < now
+        claimable: tuple[ColumnElement[bool], ...] = (or_(Job.status == QUEUED, (Job.status == RUNNING) & stale),)
+        if job_id is not None:
+            claimable += (Job.id == job_id,)
         if session.scalar(select(Job.id).where(*claimable).limit(1)) is None:
             return None
-    token = uuid.uuid4().hex
+    token = lease_token()
     gave_up = False
     with database.unit_of_work() as session:
         job = session.scalar(select(Job).where(*claimable).order_by(Job.created_at, Job.id).limit(1)
@@ -123,12 +130,48 @@ def claim(database: Database, options: RunnerOptions, *, job_id: str | None = No
     return claim(database, options, job_id=job_id) if gave_up else None
 
 
+# A lease token starts with its runner's host tag and process id, so a restarted worker recognises the leases of
+# the dead process it replaces. (A same-named host in another pid namespace could mistake a live runner for a
+# dead one: that runner then loses its lease at its next batch, which rolls back; nothing is applied twice.)
+_HOST_TAG = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def lease_token() -> str:
+    return f"{_HOST_TAG}{os.getpid():08x}{uuid.uuid4().hex[:16]}"
+
+
+def _orphaned_tokens(session: Session) -> list[str]:
+    tokens = session.scalars(select(Job.lease_token).where(Job.status == RUNNING,
+                                                           Job.lease_token.startswith(_HOST_TAG, autoescape=True)))
+    return [token for token in tokens if token and not _process_alive(token)]
+
+
+def _process_alive(token: str) -> bool:
+    try:
+        pid = int(token[8:16], 16)
+    except ValueError:
+        return True  # not one of ours: leave it to the lease's expiry
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    try:  # a killed child its parent has not reaped yet is a zombie: dead for our purposes
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
 def _give_up(job: Job) -> None:
     done = (job.checkpoint or {}).get("line")
     applied = f"; rows through line {done} were applied" if done else "; no rows were applied"
     job.status, job.lease_token, job.leased_until, job.finished_at = FAILED, None, None, utcnow()
     job.message = f"the job was interrupted {job.attempts - 1} times and was given up{applied}"
-    job.result = {**(job.checkpoint or {}).get("counts", {}), "interrupted": True}
+    job.result = {**((job.checkpoint or {}).get("result") or (job.checkpoint or {}).get("counts") or {}),
+                  "interrupted": True}
 
 
 # --- running --------------------------------------------------------------------------------------------------
@@ -160,7 +203,8 @@ def execute(context: JobContext) -> str:
 
 
 def _partial(lease: service.Lease) -> dict[str, Any] | None:
-    return (lease.checkpoint or {}).get("counts")
+    checkpoint = lease.checkpoint or {}
+    return checkpoint.get("result") or checkpoint.get("counts")
 
 
 def run_inline(database: Database, settings: Settings, job_id: str, *, options: RunnerOptions | None = None,

@@ -36,7 +36,8 @@ class JobOut(BaseModel):
     progress: JobProgress
     errors: list[JobRowError] = Field(description="Row errors (the first 1,000; error_count counts all).")
     error_count: int
-    result: dict[str, Any] | None = Field(description="Counts when finished (or as far as it got when failed).")
+    result: dict[str, Any] | None = Field(description="Counts when finished; while running or after a failure, "
+                                          "as far as the committed batches got (`applied_through_line`).")
     message: str | None = Field(description="Why a failed job failed.")
     attempts: int = Field(description="How many times a runner took the job (more than 1 after a crash).")
     created_at: str

@@ -55,11 +55,19 @@ def job_dict(job: Job) -> dict[str, Any]:
     return {
         "id": job.id, "kind": job.kind, "status": job.status,
         "progress": {"done": job.progress_done, "total": job.progress_total},
-        "errors": list(job.errors or []), "error_count": job.error_count, "result": job.result,
+        "errors": list(job.errors or []), "error_count": job.error_count, "result": _result(job),
         "message": job.message, "attempts": job.attempts,
         "created_at": to_rfc3339(job.created_at), "started_at": _time(job.started_at),
         "finished_at": _time(job.finished_at), "updated_at": to_rfc3339(job.updated_at),
     }
+
+
+def _result(job: Job) -> dict[str, Any] | None:
+    """The final result; before the end, what the last committed batch recorded (so a job interrupted by a
+    crash says exactly which rows are applied: through ``applied_through_line``, except its ``errors``)."""
+    if job.result is not None:
+        return job.result
+    return (job.checkpoint or {}).get("result")
 
 
 def _time(value: datetime | None) -> str | None:
