@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from vitrina.core.ids import new_id
 from vitrina.core.models import OutboxEvent
 from vitrina.core.time import utcnow
-from vitrina.db.bulk import insert_rows
+from vitrina.db.bulk import insert_rows, new_ids
 
 _PENDING = "vitrina_pending_events"
 CommitListener = Callable[[list[OutboxEvent]], None]
@@ -39,8 +39,8 @@ def emit_many(session: Session, *, organization_id: str, events: Sequence[tuple[
     if not events:
         return 0
     now = utcnow()
-    rows = [{"id": new_id("evt"), "organization_id": organization_id, "type": type_, "data": data, "actor": actor,
-             "created_at": now} for type_, data in events]
+    rows = [{"id": event_id, "organization_id": organization_id, "type": type_, "data": data, "actor": actor,
+             "created_at": now} for event_id, (type_, data) in zip(new_ids("evt", len(events)), events, strict=True)]
     table = cast(Table, OutboxEvent.__table__)
     if not _listeners:  # nobody in this process needs the sequence numbers back
         insert_rows(session, table, rows)
