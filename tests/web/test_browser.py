@@ -1,7 +1,10 @@
 """The pages in a real browser: Playwright driving Debian's Chromium against a live server.
 
-Screenshots of every main page go to test-artifacts/ (git-ignored). Without /usr/bin/chromium the tests are
-skipped with the reason, except in CI (CI=true), where a missing browser is a failure.
+Screenshots of every main page go to test-artifacts/ (git-ignored). With VITRINA_README_SCREENSHOTS=1 the demo
+store's dashboard, item page, configurator and verify page are also written to docs/screenshots/ for the README
+(`make screenshots`-style: `VITRINA_README_SCREENSHOTS=1 pytest tests/web/test_browser.py -k demo`).
+Without /usr/bin/chromium the tests are skipped with the reason, except in CI (CI=true), where a missing browser
+is a failure.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import importlib
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +33,9 @@ from vitrina.web.domains import is_missing_domain, optional_service
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+README_SHOTS = ROOT / "docs" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
@@ -76,9 +82,23 @@ def nav(page: Page, name: str) -> Any:
     return page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True)
 
 
-def shot(page: Page, name: str) -> None:
+def shot(page: Page, name: str, *, readme: str | None = None) -> None:
+    """A full-page screenshot as a test artifact; with ``readme`` (and VITRINA_README_SCREENSHOTS=1), also the
+    first screen as docs/screenshots/<readme>.png."""
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    if readme and os.environ.get("VITRINA_README_SCREENSHOTS") == "1":
+        README_SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(README_SHOTS / f"{readme}.png"))
+
+
+def images_loaded(page: Page) -> None:
+    """Wait until every image on the page has loaded (a screenshot taken earlier shows empty boxes). Polled with
+    ``expect`` because the pages' policy forbids the eval that ``wait_for_function`` needs."""
+    images = page.locator("img")
+    for index in range(images.count()):
+        expect(images.nth(index)).to_have_js_property("complete", True)
+        assert images.nth(index).evaluate("img => img.naturalWidth") > 0
 
 
 @pytest.fixture
@@ -188,11 +208,21 @@ def test_snapshot_page(staff_page: Page, live_server: LiveServer, owner: StaffAc
 
 # --- the demo store, for the README's screenshots -----------------------------------------------------------------
 
+@dataclass
+class DemoStore:
+    owner: StaffAccount
+    facts: dict[str, Any]  # what the seeders reported (e.g. a sample tap URL for the verify page)
+
+
 @pytest.fixture
-def demo_owner(database: Database, make_staff: MakeStaff) -> StaffAccount:
+def demo_store(database: Database, settings: Settings, make_staff: MakeStaff) -> DemoStore:
     """An owner of an organization filled by every installed domain's demo seeder (as `make run` does)."""
     account = make_staff("owner")
     quiet = Console(quiet=True)
+    facts: dict[str, Any] = {}
+    provenance = optional_service("provenance", "configure")
+    if provenance is not None:  # tag keys are sealed with the server's secret, as the live server's startup does
+        provenance.configure(settings.signing_secret)
     for name in DEMO_MODULES:
         try:
             module = importlib.import_module(name)
@@ -203,22 +233,81 @@ def demo_owner(database: Database, make_staff: MakeStaff) -> StaffAccount:
         if name == "vitrina.web.demo":
             continue
         with database.unit_of_work(organization_id=account.org.id) as session:
-            module.seed(session, organization_id=account.org.id, console=quiet)
-    return account
+            facts.update(module.seed(session, organization_id=account.org.id, console=quiet) or {})
+    return DemoStore(owner=account, facts=facts)
 
 
-def test_demo_store_pages(chromium: Browser, live_server: LiveServer, demo_owner: StaffAccount) -> None:
+def test_demo_store_pages(chromium: Browser, live_server: LiveServer, demo_store: DemoStore) -> None:
     page = open_page(chromium, live_server)
-    sign_in(page, demo_owner)
+    sign_in(page, demo_store.owner)
     expect(page.locator(".kpi").first).to_contain_text("$")
     expect(page.locator("#stock-chart-h ~ svg polyline").first).to_be_visible()
-    shot(page, "dashboard")
+    shot(page, "dashboard", readme="dashboard")
     nav(page, "Inventory").click()
     page.get_by_label("Status").select_option("active")
     page.get_by_role("button", name="Apply").click()
     page.locator("tbody tr a").first.click()
     expect(page.locator("img.label-preview")).to_be_visible()
+    images_loaded(page)
     shot(page, "demo-item-page")
+    for section in ("Dashboard", "Inventory", "Snapshot", "Catalog", "Point of sale", "Transactions", "Orders",
+                    "Passports", "Settings"):
+        if nav(page, section).count():
+            nav(page, section).click()
+            assert unlabelled_controls(page) == [], section
+    page.context.close()
+
+
+UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+  .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+                && !el.getAttribute('aria-labelledby') && !(el.tagName === 'BUTTON' && el.textContent.trim()))
+  .map(el => el.outerHTML.slice(0, 120))"""
+
+
+def unlabelled_controls(page: Page) -> list[str]:
+    """Form controls a screen reader would announce without a name."""
+    return list(page.evaluate(UNLABELLED))
+
+
+@pytest.mark.skipif("provenance" in pages.MISSING_SECTIONS, reason="the provenance domain is not installed")
+def test_demo_item_with_its_passport(chromium: Browser, live_server: LiveServer, demo_store: DemoStore) -> None:
+    page = open_page(chromium, live_server)
+    sign_in(page, demo_store.owner)
+    nav(page, "Passports").click()
+    page.get_by_role("search").get_by_label("Tag id").fill("VTR-00001")
+    page.get_by_role("button", name="Apply").click()
+    page.locator("tbody tr a").first.click()
+    expect(page.locator("#history tbody tr").first).to_contain_text("in the signed tree")
+    shot(page, "passport")
+    page.get_by_role("link", name="Open the inventory item").click()
+    expect(page.locator("#item-quantity")).to_be_visible()
+    expect(page.locator("#passport")).to_contain_text("VTR-00001")
+    images_loaded(page)
+    shot(page, "item-page-with-passport", readme="item-page")
+    page.context.close()
+
+
+@pytest.mark.skipif("catalog" in pages.MISSING_SECTIONS, reason="the catalog domain is not installed")
+def test_demo_configurator(chromium: Browser, live_server: LiveServer, demo_store: DemoStore) -> None:
+    page = open_page(chromium, live_server)
+    sign_in(page, demo_store.owner)
+    nav(page, "Catalog").click()
+    page.get_by_role("link", name="Simplicity Petite Trio Engagement Ring").click()
+    price = page.locator("#config-price")
+    expect(page.locator("[data-live-state]")).to_have_text("Live prices")
+    expect(price).to_have_attribute("data-amount", re.compile(r"^\d"))
+    images_loaded(page)
+    shot(page, "configurator", readme="configurator")
+    page.context.close()
+
+
+@pytest.mark.skipif(optional_service("provenance", verification.VERIFY_FUNCTION) is None,
+                    reason="the provenance domain is not installed")
+def test_demo_verify_page(chromium: Browser, live_server: LiveServer, demo_store: DemoStore) -> None:
+    page = open_page(chromium, live_server, PHONE)
+    page.goto(demo_store.facts["provenance_sample_tap"])
+    expect(verdict(page)).to_have_text("Genuine")
+    shot(page, "verify-demo", readme="verify")
     page.context.close()
 
 
@@ -259,6 +348,32 @@ def test_verify_page_on_a_phone(chromium: Browser, live_server: LiveServer, data
     page.context.close()
 
 
+@pytest.mark.skipif(optional_service("provenance", verification.VERIFY_FUNCTION) is None,
+                    reason="the provenance domain is not installed")
+def test_pass_a_piece_on_from_a_phone(chromium: Browser, live_server: LiveServer, database: Database,
+                                      settings: Settings, owner: StaffAccount) -> None:
+    from tests.web.test_verify_page import register
+
+    passport = register(database, settings, owner.org)
+    page = open_page(chromium, live_server, PHONE)
+    page.goto(f"/v/{passport['tag_id']}?" + "&".join(f"{k}={v}" for k, v in sun.tap(sun.EXAMPLE_UID, 200).items()))
+    expect(verdict(page)).to_have_text("Genuine")
+    page.get_by_text("You own this piece? Pass it on").click()
+    page.get_by_label("Your name or email, as on record").fill("Eleanor Vance")
+    page.get_by_label("New owner (name or email)").fill("Sam Lee")
+    page.get_by_role("button", name="Start the transfer").click()
+    expect(verdict(page)).to_have_text("Transfer started")
+    code = page.locator("#claim-code-value").inner_text()
+    shot(page, "verify-transfer-started")
+
+    page.goto(f"/v/{passport['tag_id']}?" + "&".join(f"{k}={v}" for k, v in sun.tap(sun.EXAMPLE_UID, 201).items()))
+    page.get_by_label("Claim code").fill(code)
+    page.get_by_role("button", name="Accept and become the owner").click()
+    expect(verdict(page)).to_have_text("You are the owner now")
+    shot(page, "verify-transfer-accepted")
+    page.context.close()
+
+
 # --- sections that need other domains -----------------------------------------------------------------------------
 
 needs_sales = pytest.mark.skipif("sales" in pages.MISSING_SECTIONS, reason="the sales domain is not installed")
@@ -283,22 +398,6 @@ def test_complete_a_sale_at_the_pos(staff_page: Page, live_server: LiveServer, o
     assert after["quantity"] == 2
 
 
-@needs_orders
-def test_move_an_order_along_the_board(chromium: Browser, live_server: LiveServer, demo_owner: StaffAccount) -> None:
-    page = open_page(chromium, live_server)
-    sign_in(page, demo_owner)
-    nav(page, "Orders").click()
-    created = page.locator("#status-1 .order-card")
-    if created.count() == 0:
-        pytest.skip("the demo store has no new order to move")
-    card_id = created.first.get_attribute("data-order")
-    created.first.get_by_role("button", name=re.compile("Confirmed")).click()
-    expect(page.get_by_role("status")).to_contain_text("is now Confirmed")
-    expect(page.locator(f"#status-2 [data-order='{card_id}']")).to_be_visible()
-    shot(page, "orders-board")
-    page.context.close()
-
-
 @pytest.mark.skipif("catalog" in pages.MISSING_SECTIONS, reason="the catalog domain is not installed")
 def test_configurator_price_follows_the_metal(staff_page: Page, database: Database, owner: StaffAccount) -> None:
     from tests.web.test_catalog_pages import add_ring
@@ -313,4 +412,36 @@ def test_configurator_price_follows_the_metal(staff_page: Page, database: Databa
     page.get_by_label("Metal").select_option(label="Platinum White")
     expect(price).not_to_have_attribute("data-amount", gold or "")
     expect(page.locator("#config-ci")).to_contain_text("RING-T1-")
-    shot(page, "configurator")
+    shot(page, "configurator-metal-changed")
+
+
+@needs_orders
+@pytest.mark.skipif("catalog" in pages.MISSING_SECTIONS, reason="the catalog domain is not installed")
+def test_order_from_the_configurator_and_move_it_along_the_board(staff_page: Page, database: Database,
+                                                                 owner: StaffAccount) -> None:
+    from tests.web.test_catalog_pages import add_ring
+
+    page = staff_page
+    page.goto(f"/app/catalog/{add_ring(database, owner)}")
+    expect(page.locator("[data-live-state]")).to_have_text("Live prices")
+    page.get_by_label("Customer name").fill("Ada Lovelace")
+    page.get_by_label("Customer email").fill("ada@example.com")
+    page.get_by_role("button", name="Create the order").click()
+    expect(page.get_by_role("status")).to_contain_text("was created")
+    order_id = page.url.rstrip("/").rsplit("/", 1)[1]
+    expect(page.locator("#order-status")).to_have_text("Created")
+
+    nav(page, "Orders").click()
+    card = page.locator(f"#status-1 [data-order='{order_id}']")
+    expect(card).to_contain_text("Ada Lovelace")
+    card.get_by_role("button", name=re.compile("Confirmed")).click()
+    expect(page.get_by_role("status")).to_contain_text("is now Confirmed")
+    moved = page.locator(f"#status-2 [data-order='{order_id}']")
+    expect(moved).to_be_visible()
+    expect(page.locator(f"#status-1 [data-order='{order_id}']")).to_have_count(0)
+    shot(page, "orders-board")
+    moved.get_by_role("link").first.click()
+    expect(page.locator("#order-status")).to_have_text("Confirmed")
+    expect(page.locator("#order-history li")).to_have_count(2)
+    expect(page.locator("#order-history li").last).to_contain_text("Confirmed")
+    shot(page, "order-page")

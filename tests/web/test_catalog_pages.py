@@ -128,8 +128,77 @@ def test_owner_sets_a_metal_price(staff_browser: TestClient, database: Database,
     assert refused.status_code == 422 and "must be a positive amount" in refused.text
 
 
+def test_owner_sets_a_stone_price(staff_browser: TestClient, owner: StaffAccount) -> None:
+    url = "/app/settings/prices"
+    stone = {"s_material_sku": "dmnd", "s_material_title": "<Diamond>", "s_stone_shape": "rd",
+             "s_weight_stone": "c", "s_quality": "SI2", "s_cost": "120.50", "s_currency": ""}
+    saved = post_form(staff_browser, url, f"{url}/stones", stone)
+    assert saved.status_code == 303, saved.text
+    assert "$120.50" in staff_browser.get(url).text
+    replaced = post_form(staff_browser, url, f"{url}/stones", stone | {"s_cost": "99"})
+    assert replaced.status_code == 303
+    listed = staff_browser.get(url).text
+    assert "$99.00" in listed and "$120.50" not in listed
+    refused = post_form(staff_browser, url, f"{url}/stones", stone | {"s_cost": "abc", "s_stone_shape": ""})
+    assert refused.status_code == 422
+    assert 'id="s_cost-error"' in refused.text and 'id="s_stone_shape-error"' in refused.text
+    assert 'value="abc"' in refused.text
+
+
 def test_price_tables_are_for_owners(browser: TestClient, make_staff: Any, owner: StaffAccount) -> None:
     from tests.web.conftest import sign_in
 
     sign_in(browser, make_staff("manager", org=owner.org))
     assert browser.get("/app/settings/prices").status_code == 403
+
+
+def test_choice_groups_get_a_control_for_each_pick() -> None:
+    from vitrina.catalog.demo import BRIDAL
+    from vitrina.web import configurator
+
+    parts = {part.name: part for part in configurator.part_controls(BRIDAL["options"])}
+    head = {group.name: group for group in parts["head"].groups}
+    assert set(head) == {"center_stone", "additional_stones"}
+    diamond = head["center_stone"].entries[0]
+    assert diamond.sku == "DI"
+    assert {a.name for a in diamond.attributes} == {"stone_shape", "stone_weight", "stone_color", "stone_clarity"}
+    sides = {group.name: group for group in parts["shank"].groups}["side_settings"].entries[0]
+    lengths = {a.name: a for a in sides.attributes}["length"]
+    assert [c.label for c in lengths.choices] == ["Half", "Three quarters", "Eternity"]
+
+
+def test_the_form_sends_only_the_chosen_entrys_picks() -> None:
+    from vitrina.web.views.catalog import _configuration_from_form
+
+    configuration = _configuration_from_form({
+        "head.metal": "q|W", "head.center_stone.sku": "DI", "head.center_stone.DI.stone_shape": "OV",
+        "head.additional_stones.sku": "SA", "head.additional_stones.DI.stone_color": "W",
+        "head.additional_stones.SA.stone_color": "U", "shank.type": "HS4"})
+    assert configuration == {"head": {"metal": {"sku": "q", "color": "W"},
+                                      "center_stone": {"sku": "DI", "stone_shape": "OV"},
+                                      "additional_stones": {"sku": "SA", "stone_color": "U"}},
+                             "shank": {"type": "HS4"}}
+
+
+@pytest.mark.skipif("catalog" in pages.MISSING_SECTIONS, reason="the catalog domain is not installed")
+def test_a_bridal_piece_prices_without_script(staff_browser: TestClient, database: Database,
+                                              owner: StaffAccount) -> None:
+    """Every choice group of the demo's bridal ring has controls whose first choices make a priceable piece."""
+    from rich.console import Console
+
+    from vitrina.catalog import demo
+
+    with database.unit_of_work(organization_id=owner.org.id) as session:
+        demo.seed(session, organization_id=owner.org.id, console=Console(quiet=True))
+    listing = staff_browser.get("/app/catalog", params={"q": "Trio"}).text
+    product_url = re.search(r'href="(/app/catalog/[^"]+)">Simplicity Petite Trio', listing)
+    assert product_url, listing
+    page = staff_browser.get(product_url.group(1)).text
+    form: dict[str, str] = {}
+    for name, options in re.findall(r'<select[^>]* name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
+        first = re.search(r'<option value="([^"]*)"', options)
+        form.setdefault(name, first.group(1) if first else "")
+    assert "head.center_stone.sku" in form and "shank.side_settings.PS.length" in form
+    priced = post_form(staff_browser, product_url.group(1), f"{product_url.group(1)}/price", form)
+    assert priced.status_code == 200, re.findall(r"<li><code>.*?</li>", priced.text)
+    assert re.search(r'id="config-price"[^>]*>\$[\d,]+\.\d\d<', priced.text), priced.text[:3000]

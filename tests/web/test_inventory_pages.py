@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -113,6 +114,11 @@ def test_tag_label_is_a_printable_png(staff_browser: TestClient) -> None:
     image = Image.open(io.BytesIO(response.content))
     assert image.size == (600, 300)
     assert round(image.info["dpi"][0]) == 300
+    pdf = staff_browser.get(f"{url}/label.pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF-")
+    assert re.search(rb"/MediaBox \[ ?0 0 144(\.0)? 72(\.0)? ?\]", pdf.content)  # 2 x 1 in, in points
+    assert staff_browser.get(f"{url}/label.gif").status_code == 404
 
 
 def test_snapshot_page_and_csv(staff_browser: TestClient) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -15,7 +16,7 @@ from tests.web import sun
 from vitrina.app import create_app
 from vitrina.config import Settings
 from vitrina.db.session import Database
-from vitrina.web import verification
+from vitrina.web import public_transfer, verification
 from vitrina.web.domains import optional_service
 
 HAS_PROVENANCE = optional_service("provenance", verification.VERIFY_FUNCTION) is not None
@@ -112,7 +113,8 @@ def test_checks_are_throttled_per_address(strict_app: TestClient) -> None:
 
 # --- with the provenance domain: real taps ----------------------------------------------------------------------
 
-def register(database: Database, settings: Settings, org: OrgContext) -> dict[str, Any]:
+def register(database: Database, settings: Settings, org: OrgContext,
+             owner: str | None = "Eleanor Vance") -> dict[str, Any]:
     """A passport for AN12196's example tag (all-zero keys), registered through the provenance service."""
     from vitrina.provenance import service as provenance
 
@@ -120,7 +122,7 @@ def register(database: Database, settings: Settings, org: OrgContext) -> dict[st
     with database.unit_of_work(organization_id=org.id) as session:
         passport = provenance.register_passport(
             session, organization_id=org.id, server_secret=settings.signing_secret, tag_id=tag_id,
-            product_name="Solitaire <b>ring</b>", brand="Maison Demo", serial_number="SN-1", owner="Eleanor Vance",
+            product_name="Solitaire <b>ring</b>", brand="Maison Demo", serial_number="SN-1", owner=owner,
             sun={"uid": sun.EXAMPLE_UID, "meta_read_key": "00" * 16, "file_read_key": "00" * 16})
         return {"id": passport.id, "tag_id": passport.tag_id}
 
@@ -160,3 +162,97 @@ def test_a_tampered_tap_and_a_flagged_piece(browser: TestClient, database: Datab
 def test_an_unknown_tag(browser: TestClient) -> None:
     response = browser.get(f"/v/NO-SUCH-{uuid.uuid4().hex[:8]}")
     assert response.status_code == 404 and headline(response.text) == "Unknown tag"
+
+
+# --- passing the piece on from the page ---------------------------------------------------------------------------
+
+_TAP_PASS = re.compile(r'name="tap_pass" value="([^"]+)"')
+
+
+def tap_pass_of(html: str) -> str:
+    match = _TAP_PASS.search(html)
+    assert match, "no transfer form on the page"
+    return match.group(1)
+
+
+def owner_of(database: Database, org: OrgContext, passport_id: str) -> str:
+    from vitrina.provenance import service as provenance
+
+    with database.unit_of_work(organization_id=org.id) as session:
+        return provenance.get_passport(session, organization_id=org.id, passport_id=passport_id).current_owner
+
+
+@needs_provenance
+def test_the_owner_passes_the_piece_on_and_the_recipient_accepts(browser: TestClient, database: Database,
+                                                                  settings: Settings, org: OrgContext) -> None:
+    passport = register(database, settings, org)
+    base = f"/v/{passport['tag_id']}"
+    page = browser.get(base, params=sun.tap(sun.EXAMPLE_UID, 100))
+    assert headline(page.text) == "Genuine" and 'id="start-transfer"' in page.text
+    tap_pass = tap_pass_of(page.text)
+
+    stranger = browser.post(f"{base}/transfer", data={"tap_pass": tap_pass, "owner": "Someone Else",
+                                                      "to_owner": "Sam Lee"})
+    assert stranger.status_code == 403 and headline(stranger.text) == "Transfer not done"
+    missing = browser.post(f"{base}/transfer", data={"tap_pass": tap_pass, "owner": "Eleanor Vance"})
+    assert missing.status_code == 422 and "New owner: is required." in missing.text
+
+    started = browser.post(f"{base}/transfer", data={"tap_pass": tap_pass, "owner": "  eleanor   VANCE ",
+                                                     "to_owner": "Sam Lee", "message": "<b>for you</b>"})
+    assert started.status_code == 200 and headline(started.text) == "Transfer started"
+    claim_code = started.text.split('id="claim-code-value">')[1].split("<")[0]
+    assert owner_of(database, org, passport["id"]) == "Eleanor Vance"  # not until the recipient accepts
+
+    handed_over = browser.get(base, params=sun.tap(sun.EXAMPLE_UID, 101))
+    assert 'id="accept-transfer"' in handed_over.text and 'id="start-transfer"' not in handed_over.text
+    assert "Sam Lee" not in handed_over.text  # the recipient is masked too
+    transfer_id = handed_over.text.split('name="transfer_id" value="')[1].split('"')[0]
+    accept = {"tap_pass": tap_pass_of(handed_over.text), "transfer_id": transfer_id}
+    wrong = browser.post(f"{base}/accept", data=accept | {"claim_code": "AAAA-BBBB-CCCC"})
+    assert wrong.status_code == 422 and "Claim code:" in wrong.text
+    accepted = browser.post(f"{base}/accept", data=accept | {"claim_code": claim_code.lower()})
+    assert accepted.status_code == 200 and headline(accepted.text) == "You are the owner now"
+    assert owner_of(database, org, passport["id"]) == "Sam Lee"
+
+
+@needs_provenance
+def test_only_a_fresh_genuine_tap_may_start_a_transfer(browser: TestClient, database: Database,
+                                                       settings: Settings, org: OrgContext) -> None:
+    passport = register(database, settings, org)
+    base = f"/v/{passport['tag_id']}"
+    url = f"{base}?e={sun.EXAMPLE_E}&c={sun.EXAMPLE_C}"
+    genuine = browser.get(url)
+    tap_pass = tap_pass_of(genuine.text)
+    copied = browser.get(url)
+    assert headline(copied.text) == "Copied link" and "tap_pass" not in copied.text
+    unsigned = browser.get(base)
+    assert "tap_pass" not in unsigned.text
+    form = {"owner": "Eleanor Vance", "to_owner": "Sam Lee"}
+    for forged in ("", "x.y.z", tap_pass[:-1] + ("0" if tap_pass[-1] != "0" else "1")):
+        refused = browser.post(f"{base}/transfer", data=form | {"tap_pass": forged})
+        assert refused.status_code == 403 and "Tap the piece" in refused.text
+    other_tag = browser.post("/v/ANOTHER-TAG/transfer", data=form | {"tap_pass": tap_pass})
+    assert other_tag.status_code == 403  # a pass is bound to its tag
+    cross_site = browser.post(f"{base}/transfer", data=form | {"tap_pass": tap_pass},
+                              headers={"Origin": "https://evil.example"})
+    assert cross_site.status_code == 403
+    assert owner_of(database, org, passport["id"]) == "Eleanor Vance"
+
+
+def test_a_tap_pass_expires() -> None:
+    token = public_transfer.issue_pass("secret", tag_id="T-1", passport_id="psp_1", now=1_000)
+    assert public_transfer.read_pass("secret", token, tag_id="T-1", now=1_000 + 60).passport_id == "psp_1"
+    for secret, tag_id, now in (("secret", "T-1", 1_000 + public_transfer.TAP_PASS_SECONDS + 1),
+                                ("other", "T-1", 1_060), ("secret", "T-2", 1_060), ("secret", "T-1", 900)):
+        with pytest.raises(public_transfer.TapPassInvalid):
+            public_transfer.read_pass(secret, token, tag_id=tag_id, now=now)
+
+
+@needs_provenance
+def test_a_piece_the_store_still_owns_says_so_and_offers_no_transfer(browser: TestClient, database: Database,
+                                                                     settings: Settings, org: OrgContext) -> None:
+    passport = register(database, settings, org, owner=None)
+    page = browser.get(f"/v/{passport['tag_id']}", params=sun.tap(sun.EXAMPLE_UID, 100))
+    assert headline(page.text) == "Genuine"
+    assert "Maison Demo (not sold yet)" in page.text and org.id[-4:] not in page.text
+    assert 'id="start-transfer"' not in page.text and 'id="accept-transfer"' not in page.text

@@ -20,6 +20,30 @@ class Choice:
 
 
 @dataclass(frozen=True, slots=True)
+class ChoiceAttribute:
+    """One more pick an entry of a choice group asks for (a shape, a carat band, a length...)."""
+
+    name: str
+    choices: list[Choice]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupEntry:
+    sku: str
+    label: str
+    attributes: list[ChoiceAttribute]
+
+
+@dataclass(frozen=True, slots=True)
+class ChoiceGroup:
+    """A part's choice group in WJ's structure (bridal ``center_stone``, ``side_settings``, ``carving``): pick an
+    entry by sku, then each of that entry's own lists."""
+
+    name: str
+    entries: list[GroupEntry]
+
+
+@dataclass(frozen=True, slots=True)
 class PartControls:
     name: str
     metals: list[Choice] = field(default_factory=list)
@@ -27,6 +51,7 @@ class PartControls:
     lengths: list[Choice] = field(default_factory=list)
     stone_counts: list[int] = field(default_factory=list)
     stones: list[Choice] = field(default_factory=list)
+    groups: list[ChoiceGroup] = field(default_factory=list)
 
     @property
     def positions(self) -> range:
@@ -81,6 +106,34 @@ def stone_counts(spec: dict[str, Any]) -> list[int]:
     return []
 
 
+# Part-spec keys this reader shows with their own controls (or that are pricing inputs, not choices).
+OWN_CONTROLS = frozenset({"metal", "stone", "stones", "stones_max", "stones_min", "positions", "types", "length"})
+
+
+def _attribute_choices(allowed: Any) -> list[Choice]:
+    if isinstance(allowed, dict):
+        return [Choice(str(key), str(value.get("title") or key) if isinstance(value, dict) else str(key))
+                for key, value in allowed.items()]
+    return [Choice(str(value), str(value)) for value in allowed if isinstance(value, str | int | float)]
+
+
+def _groups(spec: dict[str, Any]) -> list[ChoiceGroup]:
+    """Every other object of entries keyed by sku is a choice group; an entry's lists and objects are its picks
+    (the catalog requires each one, so each gets a control)."""
+    groups = []
+    for name, group in spec.items():
+        if name in OWN_CONTROLS or not isinstance(group, dict) or not group:
+            continue
+        if not all(isinstance(entry, dict) for entry in group.values()):
+            continue
+        entries = [GroupEntry(sku=str(entry.get("sku") or key), label=str(entry.get("title") or key),
+                              attributes=[ChoiceAttribute(attr, _attribute_choices(allowed))
+                                          for attr, allowed in entry.items() if isinstance(allowed, dict | list)])
+                   for key, entry in group.items()]
+        groups.append(ChoiceGroup(name=str(name), entries=entries))
+    return groups
+
+
 def part_controls(options: dict[str, Any] | None) -> list[PartControls]:
     parts = []
     for name, spec in (options or {}).items():
@@ -94,8 +147,8 @@ def part_controls(options: dict[str, Any] | None) -> list[PartControls]:
                    for key, value in types.items()],
             lengths=[Choice(str(length), f"{length} in") for length in spec.get("length") or []
                      if isinstance(length, int | float | str)],
-            stone_counts=stone_counts(spec), stones=_stones(spec)))
-    return [part for part in parts if part.metals or part.types or part.lengths or part.stones]
+            stone_counts=stone_counts(spec), stones=_stones(spec), groups=_groups(spec)))
+    return [part for part in parts if part.metals or part.types or part.lengths or part.stones or part.groups]
 
 
 def engraving_controls(options: dict[str, Any] | None) -> EngravingControls | None:

@@ -5,10 +5,24 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
-from vitrina.core.errors import ValidationFailed, VitrinaError
+import pydantic
+
+from vitrina.core.errors import ValidationFailed, VitrinaError, json_path
 from vitrina.core.time import as_utc
+
+Model = TypeVar("Model", bound=pydantic.BaseModel)
+
+
+def parse_with(model: type[Model], data: dict[str, Any]) -> Model:
+    """Validate form values with the API's own request schema, so a page accepts exactly what the API does; errors
+    carry the same JSON paths (``$.sun.uid``)."""
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        raise ValidationFailed([{"path": json_path(error["loc"]), "message": error["msg"]}
+                                for error in exc.errors()]) from None
 
 
 def text(value: str | None) -> str | None:

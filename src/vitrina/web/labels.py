@@ -43,8 +43,8 @@ def qr_image(url: str, size: int) -> Image.Image:
     return Image.open(buffer).convert("L")
 
 
-def tag_label(*, url: str, sku: str, name: str, price: str, footer: str = "") -> bytes:
-    """The label as PNG bytes."""
+def tag_label(*, url: str, sku: str, name: str, price: str, footer: str = "", kind: str = "png") -> bytes:
+    """The label as PNG bytes, or (``kind="pdf"``) as a one-page PDF of the label's exact size for label printers."""
     image = Image.new("L", (WIDTH, HEIGHT), 255)
     qr_size = HEIGHT - 2 * MARGIN
     code = qr_image(url, qr_size)
@@ -62,5 +62,8 @@ def tag_label(*, url: str, sku: str, name: str, price: str, footer: str = "") ->
         shown, font = _fit(draw, footer, 16, width)
         draw.text((left, HEIGHT - MARGIN - 18), shown, fill=0, font=font)
     output = io.BytesIO()
-    image.save(output, format="PNG", dpi=(DPI, DPI), optimize=True)
+    if kind == "pdf":
+        image.save(output, format="PDF", resolution=DPI)  # 300 dpi: the page is exactly 2 x 1 in
+    else:
+        image.save(output, format="PNG", dpi=(DPI, DPI), optimize=True)
     return output.getvalue()

@@ -42,6 +42,7 @@ class SunMessage:
 class Piece:
     """The passport fields the page shows; anything the answer leaves out is simply not shown."""
 
+    passport_id: str | None = None
     product_name: str | None = None
     brand: str | None = None
     category: str | None = None
@@ -125,7 +126,8 @@ def _piece(product: Any) -> Piece | None:
         return None
     metadata = _get(product, "metadata") or {}
     return Piece(
-        product_name=_get(product, "product_name") or _get(product, "name"), brand=_get(product, "brand"),
+        passport_id=_get(product, "id"), product_name=_get(product, "product_name") or _get(product, "name"),
+        brand=_get(product, "brand"),
         category=_get(product, "category"), serial_number=_get(product, "serial_number"),
         status=_get(product, "status") or "active", registered_at=_get(product, "registered_at"),
         transfer_count=_get(product, "transfer_count"), verification_count=_get(product, "verification_count"),

@@ -52,6 +52,10 @@
           var stone = value.split("|");
           stones.push({ sku: stone[0], shape: stone[1] || undefined, weight: stone[2] || undefined,
                         position: parseInt(el.getAttribute("data-position"), 10) });
+        } else if (field === "group") {
+          var group = el.getAttribute("data-group");
+          spec[group] = spec[group] || {};
+          spec[group][el.getAttribute("data-attr")] = value;
         } else if (field === "text" || field === "font") {
           var slot = el.getAttribute("data-slot") || "e0";
           spec[slot] = spec[slot] || {};
@@ -78,6 +82,21 @@
       controls(select.getAttribute("data-part")).forEach(function (el) {
         if (el.getAttribute("data-field") !== "stone") { return; }
         var hidden = parseInt(el.getAttribute("data-position"), 10) > count;
+        el.disabled = hidden;
+        var field = el.closest(".field");
+        if (field) { field.hidden = hidden; }
+      });
+    });
+  }
+
+  // A choice group's picks belong to one entry: only the chosen entry's controls are shown and sent.
+  function showGroupChoices() {
+    form.querySelectorAll("[data-field='group'][data-attr='sku']").forEach(function (select) {
+      var part = select.getAttribute("data-part");
+      var group = select.getAttribute("data-group");
+      controls(part).forEach(function (el) {
+        if (el.getAttribute("data-group") !== group || !el.hasAttribute("data-for-sku")) { return; }
+        var hidden = el.getAttribute("data-for-sku") !== select.value;
         el.disabled = hidden;
         var field = el.closest(".field");
         if (field) { field.hidden = hidden; }
@@ -162,6 +181,7 @@
 
   function schedule() {
     showStonePositions();
+    showGroupChoices();
     if (orderConfig) { orderConfig.value = JSON.stringify(readConfiguration()); }
     window.clearTimeout(timer);
     timer = window.setTimeout(send, 120);
@@ -188,6 +208,7 @@
   form.addEventListener("input", schedule);
   form.addEventListener("change", schedule);
   showStonePositions();
+  showGroupChoices();
   root.classList.add("live");
   connect();
 })();

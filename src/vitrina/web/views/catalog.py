@@ -39,8 +39,9 @@ from vitrina.web.routing import (
 )
 from vitrina.web.templating import render
 
-catalog = require("catalog", "list_products", "get_product", "price_configuration", "price_book",
+catalog = require("catalog", "list_products", "get_product", "price_configuration", "price_book", "put_stone_price",
                   "put_metal_price")
+from vitrina.catalog.schemas import StonePriceIn  # noqa: E402  (after the check that the domain is there)
 
 router = page_router()
 socket_router = APIRouter(include_in_schema=False)
@@ -73,6 +74,7 @@ def products(request: Request, session: DbSession, staff: StaffReader, q: str | 
 def _configuration_from_form(values: dict[str, str]) -> dict[str, Any]:
     """The same configuration the configurator script builds, from the no-script form's field names."""
     configuration: dict[str, Any] = {}
+    group_picks: list[tuple[str, str, str, str, str]] = []  # (part, group, entry sku, attribute, value)
     for name, raw in values.items():
         value = raw.strip()
         part, _, rest = name.partition(".")
@@ -92,9 +94,36 @@ def _configuration_from_form(values: dict[str, str]) -> dict[str, Any]:
         elif part == configurator.ENGRAVING:
             slot, _, field = rest.partition(".")
             spec.setdefault(slot, {})[field] = value
+        elif "." in rest:  # a choice group: "<group>.sku", or "<group>.<entry sku>.<attribute>"
+            group, _, tail = rest.partition(".")
+            if tail == "sku":
+                spec.setdefault(group, {})["sku"] = value
+            else:
+                entry_sku, _, attribute = tail.partition(".")
+                group_picks.append((part, group, entry_sku, attribute, value))
         else:
             spec[rest] = value
+    for part, group, entry_sku, attribute, value in group_picks:  # only the chosen entry's picks count
+        chosen = configuration.get(part, {}).get(group)
+        if isinstance(chosen, dict) and chosen.get("sku") == entry_sku and attribute:
+            chosen[attribute] = value
+    _drop_unused(configuration)
     return configuration
+
+
+def _drop_unused(configuration: dict[str, Any]) -> None:
+    """What the script leaves out, the form leaves out too: stone pickers past the chosen count (they are hidden)
+    and engraving slots without text."""
+    for part, spec in list(configuration.items()):
+        if part == configurator.ENGRAVING:
+            for slot in [slot for slot, chosen in spec.items() if not (chosen or {}).get("text")]:
+                del spec[slot]
+        elif isinstance(spec.get("stones"), int) and "stone" in spec:
+            spec["stone"] = [stone for stone in spec["stone"] if stone["position"] <= spec["stones"]]
+            if not spec["stone"]:
+                del spec["stone"]
+        if not spec:
+            del configuration[part]
 
 
 def _quote(session: Session, staff: Staff, product: Any, configuration: dict[str, Any]) -> Any:
@@ -275,3 +304,30 @@ async def put_metal(request: Request, session: DbSession, staff: StaffAdminForm)
         return prices_page(request, session, staff, errors=forms.field_errors(exc), values=values,
                            status=exc.status)
     return redirect(request, PRICES, flash=f"The price of {sku} is saved; new quotes use it now.")
+
+
+STONE_PREFIX = "s_"  # the stone form's field names, apart from the metal form's on the same page
+
+
+@router.post(PRICES + "/stones")
+async def put_stone(request: Request, session: DbSession, staff: StaffAdminForm) -> Response:
+    """Create or replace a stone price row: the form is read with ``StonePriceIn``, the API's schema, then
+    ``put_stone_price``, the call behind ``PUT /api/v1/prices/stones``."""
+    values = {k: v for k, v in (await request.form()).items() if isinstance(v, str) and k != "csrf_token"}
+    body = {name.removeprefix(STONE_PREFIX): value.strip() for name, value in values.items()
+            if name.startswith(STONE_PREFIX) and value.strip()}
+    body.setdefault("currency", staff.currency)
+    try:
+        stone = forms.parse_with(StonePriceIn, body)
+        catalog.put_stone_price(session, organization_id=staff.organization_id, material_sku=stone.material_sku,
+                                material_title=stone.material_title, stone_shape=stone.stone_shape,
+                                weight_stone=stone.weight_stone, quality=stone.quality,
+                                weight_from=stone.weight_from, weight_to=stone.weight_to, cost=stone.cost,
+                                currency=stone.currency, actor=staff.actor)
+    except VitrinaError as exc:
+        fresh(session)
+        errors = {("_stone_form" if name == "_form" else STONE_PREFIX + name): message
+                  for name, message in forms.field_errors(exc).items()}
+        return prices_page(request, session, staff, errors=errors, values=values, status=exc.status)
+    return redirect(request, PRICES, flash=f"The price of {stone.material_sku} {stone.stone_shape} "
+                                           f"{stone.weight_stone} {stone.quality} is saved; new quotes use it now.")

@@ -15,7 +15,7 @@ from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
-from vitrina.core.errors import ValidationFailed, VitrinaError
+from vitrina.core.errors import NotFoundError, ValidationFailed, VitrinaError
 from vitrina.core.money import to_str
 from vitrina.core.pagination import Page
 from vitrina.core.time import end_of_day, utcnow
@@ -275,18 +275,24 @@ def verify_url(request: Request, tag_id: str) -> str:
     return f"{base}/v/{tag_id}"
 
 
-@router.get("/app/inventory/{ref}/label.png")
-def tag_label(request: Request, session: DbSession, staff: StaffReader, ref: str) -> Response:
-    """A printable label: QR of the passport's verify URL (or of this item page when no passport is linked)."""
+LABEL_TYPES = {"png": "image/png", "pdf": "application/pdf"}
+
+
+@router.get("/app/inventory/{ref}/label.{kind}")
+def tag_label(request: Request, session: DbSession, staff: StaffReader, ref: str, kind: str) -> Response:
+    """A printable label (PNG or PDF): QR of the passport's verify URL (or of this item page when no passport is
+    linked)."""
+    if kind not in LABEL_TYPES:
+        raise NotFoundError()
     item = inventory.get_item(session, organization_id=staff.organization_id, ref=ref)
     passport = passport_of(session, staff, item)
     tag_id = getattr(passport, "tag_id", None)
     url = verify_url(request, tag_id) if tag_id else \
         f"{request.app.state.settings.public_base_url.rstrip('/')}/app/inventory/{item.id}"
-    png = labels.tag_label(url=url, sku=item.sku, name=item.name, price=money(item.price, item.currency),
-                           footer=tag_id or item.external_id or item.id)
-    return Response(png, media_type="image/png", headers={
-        "Content-Disposition": f'inline; filename="label-{item.id}.png"', "Cache-Control": "no-store"})
+    body = labels.tag_label(url=url, sku=item.sku, name=item.name, price=money(item.price, item.currency),
+                            footer=tag_id or item.external_id or item.id, kind=kind)
+    return Response(body, media_type=LABEL_TYPES[kind], headers={
+        "Content-Disposition": f'inline; filename="label-{item.id}.{kind}"', "Cache-Control": "no-store"})
 
 
 # --- snapshot ---------------------------------------------------------------------------------------------------
