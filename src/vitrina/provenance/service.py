@@ -665,3 +665,40 @@ def transfer_dict(transfer: Transfer, claim_code: str | None = None) -> dict[str
     if claim_code is not None:
         body["claim_code"] = claim_code
     return body
+
+
+# --- read models for the web pages ---------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class PassportHolder:
+    organization_id: str
+    passport_id: str
+    current_owner: str
+    current_owner_name: str | None
+
+
+def passport_holder(session: Session, *, passport_id: str) -> PassportHolder | None:
+    """Whose passport ``passport_id`` is and who owns it, for the public verify page, which knows the passport
+    only from a genuine tap and has no organization key. Passport ids are globally unique, so no organization
+    filter is needed to find the one row."""
+    row = session.execute(select(Passport.organization_id, Passport.id, Passport.current_owner,
+                                 Passport.current_owner_name).where(Passport.id == passport_id)).first()
+    return None if row is None else PassportHolder(*row)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    leaf_index: int
+    event_type: str
+    created_at: datetime
+
+
+def passport_ledger(session: Session, *, organization_id: str, passport_id: str,
+                    limit: int = 200) -> list[LedgerEntry]:
+    """A passport's ledger entries, oldest first; each one's proof comes from ``ledger.inclusion``."""
+    rows = session.execute(
+        select(LedgerLeaf.leaf_index, LedgerLeaf.event_type, LedgerLeaf.created_at)
+        .where(LedgerLeaf.organization_id == organization_id, LedgerLeaf.passport_id == passport_id)
+        .order_by(LedgerLeaf.leaf_index).limit(limit)
+    ).all()
+    return [LedgerEntry(*row) for row in rows]

@@ -20,18 +20,20 @@ import hashlib
 import hmac
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
 from vitrina.core.errors import ForbiddenError, ValidationFailed
 from vitrina.core.pagination import Page
-from vitrina.web import readmodels
 from vitrina.web.domains import optional_service
 from vitrina.web.masking import mask_owner
 
+if TYPE_CHECKING:  # the provenance domain is optional at run time
+    from vitrina.provenance.service import PassportHolder
+
 TAP_PASS_SECONDS = 15 * 60
-TRANSFER_FUNCTIONS = ("create_transfer", "confirm_transfer", "list_transfers")
+TRANSFER_FUNCTIONS = ("create_transfer", "confirm_transfer", "list_transfers", "passport_holder")
 MAX_OWNER = 200
 MAX_MESSAGE = 500
 
@@ -106,15 +108,15 @@ def _normalized(text: str | None) -> str:
     return " ".join((text or "").split()).casefold()
 
 
-def is_owner(holder: readmodels.PassportHolder, typed: str) -> bool:
+def is_owner(holder: PassportHolder, typed: str) -> bool:
     """The typed owner matches the record (its id, or the name kept with it), ignoring case and spacing."""
     wanted = _normalized(typed)
     known = {_normalized(holder.current_owner), _normalized(holder.current_owner_name)} - {""}
     return bool(wanted) and any(hmac.compare_digest(wanted.encode(), value.encode()) for value in known)
 
 
-def _holder(session: Session, tap_pass: TapPass) -> readmodels.PassportHolder:
-    holder = readmodels.passport_holder(session, passport_id=tap_pass.passport_id)
+def _holder(session: Session, tap_pass: TapPass) -> PassportHolder:
+    holder = _provenance().passport_holder(session, passport_id=tap_pass.passport_id)
     if holder is None:
         raise TapPassInvalid()
     return holder
@@ -135,7 +137,7 @@ def pending_transfer(session: Session, *, passport_id: str) -> PendingTransfer |
     """The passport's pending transfer, if any (what the recipient accepts on the page)."""
     if not available():
         return None
-    holder = readmodels.passport_holder(session, passport_id=passport_id)
+    holder = _provenance().passport_holder(session, passport_id=passport_id)
     if holder is None:
         return None
     found, _ = _provenance().list_transfers(session, organization_id=holder.organization_id,
@@ -149,7 +151,7 @@ def pending_transfer(session: Session, *, passport_id: str) -> PendingTransfer |
 
 def owned_by_store(session: Session, *, passport_id: str) -> bool | None:
     """True while the brand itself owns the piece (not sold yet), False once a person does; None if unknown."""
-    holder = readmodels.passport_holder(session, passport_id=passport_id) if available() else None
+    holder = _provenance().passport_holder(session, passport_id=passport_id) if available() else None
     return None if holder is None else holder.current_owner == holder.organization_id
 
 

@@ -20,13 +20,13 @@ from sqlalchemy.orm import Session
 from vitrina.core.errors import ValidationFailed, VitrinaError
 from vitrina.core.pagination import Page
 from vitrina.db.session import DbSession
-from vitrina.web import forms, ledgerproof, readmodels
+from vitrina.web import forms, ledgerproof
 from vitrina.web.domains import require
 from vitrina.web.routing import Staff, StaffReader, StaffWriteForm, fresh, page_router, redirect
 from vitrina.web.templating import render
 
 provenance = require("provenance", "list_passports", "get_passport", "flag_passport", "create_transfer",
-                     "register_passport", "list_transfers")
+                     "register_passport", "list_transfers", "passport_ledger")
 from vitrina.provenance.schemas import PassportCreate  # noqa: E402  (after the check that the domain is there)
 
 router = page_router()
@@ -98,7 +98,7 @@ def _history(session: Session, organization_id: str, passport_id: str,
              checkpoint: dict[str, Any]) -> list[HistoryEntry]:
     """The passport's ledger entries, each with its inclusion proof in the checkpoint's tree, checked here."""
     entries = []
-    for entry in readmodels.passport_ledger(session, organization_id=organization_id, passport_id=passport_id):
+    for entry in provenance.passport_ledger(session, organization_id=organization_id, passport_id=passport_id):
         proof = provenance.ledger.inclusion(session, organization_id=organization_id, leaf_index=entry.leaf_index,
                                             size=checkpoint["tree_size"])
         data = json.dumps(json.loads(base64.b64decode(proof["leaf_data"])), indent=1, ensure_ascii=False)
