@@ -7,6 +7,7 @@ used is API.md §1 (id prefixes, ``/api/v1`` base, envelope shapes).
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Iterator
@@ -356,6 +357,7 @@ def _singular(name: str) -> str:
     return name[:-1] if name.endswith("s") else name
 
 
+@functools.cache  # a search takes seconds (a 64-hex-digit key: ~5 s), and walkers build the same body many times
 def _from_regex(pattern: str, low: int, high: int) -> str:
     """The simplest string matching ``pattern`` within the length bounds (Hypothesis' shrinker finds it)."""
     return str(find(st.from_regex(pattern, fullmatch=True), lambda s: low <= len(s) <= high,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from tests.reliability import figures
 from tests.reliability.apimodel import ApiDoc, Operation
 from tests.reliability.population import Tenant, new_org, populate
+from tests.reliability.servers import OwnServer, start_own_server
 from vitrina.app import create_app
 from vitrina.config import Settings
 from vitrina.db.session import Database
@@ -34,6 +35,15 @@ def collection_doc() -> ApiDoc:
 def operations(predicate: Callable[[Operation], bool]) -> list[Any]:
     """``pytest.param`` per matching operation, with its method and path as the test id."""
     return [pytest.param(op, id=op.label) for op in collection_doc().operations if predicate(op)]
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OwnServer]:
+    """The shared fixture's server (2 workers on the test database), started with the suites' own, more
+    patient, start-up deadline: under other engineers' load two workers take more than the shared 30 s."""
+    server = start_own_server(settings, tmp_path_factory.mktemp("server") / "server.log", workers=2)
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

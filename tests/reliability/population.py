@@ -1,6 +1,7 @@
 """Organizations filled with data through the API itself, for the walkers (tenancy, scopes, input abuse).
 
-Every ``POST`` that documents ``201`` is tried with a synthesised body, in passes, so a resource whose body
+Every ``POST`` that documents ``201`` is tried with a synthesised body (or, for the few routes whose business
+rules no schema states, a recipe's: ``recipes.py``), in passes, so a resource whose body
 needs another resource's id is created once that one exists; then every list route is read to learn the ids
 the creates did not return. Which collections ended up with data is reported, never assumed.
 """
@@ -14,6 +15,7 @@ import httpx
 from sqlalchemy.orm import Session
 
 from tests.reliability.apimodel import ApiDoc, IdBook, Operation, Synthesizer
+from tests.reliability.recipes import STORING_ROUTES, recipe_body
 from tests.support import OrgContext
 from vitrina.accounts import service as accounts
 from vitrina.db.session import Database
@@ -87,7 +89,7 @@ def populate(client: Client, doc: ApiDoc, tenant: Tenant) -> None:
             if values is None:
                 tenant.failures[operation.label] = "no value for a path parameter"
                 continue
-            body = synth.body(operation)
+            body = recipe_body(client, doc, tenant, operation.label) or synth.body(operation)
             response = client.request("POST", operation.url(values), json=body, headers=tenant.headers)
             if response.status_code == 201:
                 _record(tenant, operation, values, response)
@@ -98,7 +100,21 @@ def populate(client: Client, doc: ApiDoc, tenant: Tenant) -> None:
                 tenant.failures[operation.label] = f"{response.status_code} {response.text[:300]}"
         if not progressed:
             break
+    _store_through_recipes(client, doc, tenant)
     harvest(client, doc, tenant)
+
+
+def _store_through_recipes(client: Client, doc: ApiDoc, tenant: Tenant) -> None:
+    for label, recipe in STORING_ROUTES.items():
+        operation = doc.find(*label.split(" ", 1))
+        body = recipe(client, doc, tenant) if operation is not None else None
+        if operation is None or body is None:
+            continue
+        response = client.request(operation.method, operation.path, json=body, headers=tenant.headers)
+        if response.status_code == 200:
+            _record(tenant, operation, {}, response)
+        else:
+            tenant.failures[label] = f"{response.status_code} {response.text[:300]}"
 
 
 def harvest(client: Client, doc: ApiDoc, tenant: Tenant) -> None:

@@ -44,6 +44,11 @@ class OwnServer:
                 self.kill_hard()
 
 
+# Generous: on a loaded 2-core machine (other suites running) two uvicorn workers importing the app take well
+# over 30 s to answer; a slow start is not what these suites test.
+STARTUP_TIMEOUT = 120
+
+
 def start_own_server(settings: Settings, log_path: Path, *, workers: int = 1, port: int | None = None,
                      extra_env: dict[str, str] | None = None) -> OwnServer:
     port = port or free_port()
@@ -66,7 +71,7 @@ def start_own_server(settings: Settings, log_path: Path, *, workers: int = 1, po
             return False
 
     try:
-        wait_until(ready, timeout=60, message="the server")
+        wait_until(ready, timeout=STARTUP_TIMEOUT, message="the server")
     except BaseException:
         server.kill_hard()
         raise

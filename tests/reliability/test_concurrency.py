@@ -19,14 +19,15 @@ import pytest
 from tests.reliability import figures
 from tests.reliability.conftest import collection_doc
 from tests.reliability.population import Tenant, new_org, populate
+from tests.reliability.servers import OwnServer
 from tests.reliability.test_crash import adjustment_body, inventory_item
-from tests.support import LiveServer, OrgContext
+from tests.support import OrgContext
 from vitrina.db.session import Database
 
 PARALLEL = 20
 
 
-def race(server: LiveServer, headers: dict[str, str], count: int,
+def race(server: OwnServer, headers: dict[str, str], count: int,
          send: Callable[[httpx.Client, int], httpx.Response]) -> list[httpx.Response]:
     """``count`` requests released at the same instant, each on its own connection."""
     barrier = threading.Barrier(count)
@@ -72,14 +73,14 @@ def racer(database: Database) -> OrgContext:
 
 
 @pytest.fixture
-def filled(live_server: LiveServer, racer: OrgContext) -> Tenant:
+def filled(live_server: OwnServer, racer: OrgContext) -> Tenant:
     tenant = Tenant(org=racer, marker=f"RACE{uuid.uuid4().hex[:6].upper()}")
     with live_server.client(racer.headers) as client:
         populate(client, collection_doc(), tenant)
     return tenant
 
 
-def test_idempotency_key_race_applies_once(live_server: LiveServer, racer: OrgContext) -> None:
+def test_idempotency_key_race_applies_once(live_server: OwnServer, racer: OrgContext) -> None:
     code = f"IDEM{uuid.uuid4().hex[:8].upper()}"
     body = {"name": "Idempotent", "code": code}
     headers = racer.headers | {"Idempotency-Key": f"race-{code}"}
@@ -97,7 +98,7 @@ def test_idempotency_key_race_applies_once(live_server: LiveServer, racer: OrgCo
     assert replay.json()["data"]["id"] in created_ids
 
 
-def test_oversell_race_sells_a_piece_once(live_server: LiveServer, filled: Tenant) -> None:
+def test_oversell_race_sells_a_piece_once(live_server: OwnServer, filled: Tenant) -> None:
     require("POST /api/v1/inventory", "POST /api/v1/transactions")
     operation = collection_doc().find("POST", "/api/v1/transactions")
     assert operation is not None and operation.json_body_schema is not None
@@ -116,7 +117,7 @@ def test_oversell_race_sells_a_piece_once(live_server: LiveServer, filled: Tenan
     assert after["quantity"] == 0 and after["status"] == "sold"
 
 
-def test_quantity_race_never_goes_below_zero(live_server: LiveServer, filled: Tenant) -> None:
+def test_quantity_race_never_goes_below_zero(live_server: OwnServer, filled: Tenant) -> None:
     require("POST /api/v1/inventory", "PATCH /api/v1/inventory/{}", "GET /api/v1/inventory/{}/movements")
     start = PARALLEL // 2
     with live_server.client(filled.headers) as client:
@@ -134,7 +135,7 @@ def test_quantity_race_never_goes_below_zero(live_server: LiveServer, filled: Te
     assert sum(m["quantity_change"] for m in movements) == 0, "the ledger does not sum to the quantity"
 
 
-def test_order_status_race_has_one_winner(live_server: LiveServer, filled: Tenant) -> None:
+def test_order_status_race_has_one_winner(live_server: OwnServer, filled: Tenant) -> None:
     require("POST /api/v1/orders", "PUT /api/v1/orders/{}")
     orders = filled.ids.objects.get("/api/v1/orders", [])
     if not orders:
@@ -149,7 +150,7 @@ def test_order_status_race_has_one_winner(live_server: LiveServer, filled: Tenan
     assert set(codes(responses)) <= {"INVALID_TRANSITION"}, codes(responses)
 
 
-def test_transfer_confirmation_race_has_one_winner(live_server: LiveServer, filled: Tenant) -> None:
+def test_transfer_confirmation_race_has_one_winner(live_server: OwnServer, filled: Tenant) -> None:
     require("POST /api/v1/transfers", "POST /api/v1/transfers/{}/confirm")
     transfers = [t for t in filled.ids.objects.get("/api/v1/transfers", []) if t.get("claim_code")]
     if not transfers:
@@ -161,3 +162,18 @@ def test_transfer_confirmation_race_has_one_winner(live_server: LiveServer, fill
     statuses = [r.status_code for r in responses]
     assert statuses.count(200) == 1, statuses
     assert all(s == 409 for s in statuses if s != 200), statuses
+
+
+@pytest.mark.xfail(strict=True, reason="RELIABILITY.md O6: the idempotency fingerprint hashes the multipart boundary")
+def test_multipart_retry_with_the_same_key_replays(live_server: OwnServer, racer: OrgContext) -> None:
+    """A client retrying an upload after a timeout sends the same file under the same Idempotency-Key, but its
+    HTTP library picks a new random multipart boundary: the retry must replay, not be refused as another body."""
+    require("POST /api/v1/inventory/import")
+    content = b"external_id,sku,name,tracking,quantity\nRETRY-1,RETRY-1,Retried chain,bulk,2\n"
+    key = f"upload-{uuid.uuid4().hex}"
+    with live_server.client(racer.headers | {"Idempotency-Key": key}) as client:
+        first = client.post("/api/v1/inventory/import", files={"file": ("stock.csv", content, "text/csv")})
+        retry = client.post("/api/v1/inventory/import", files={"file": ("stock.csv", content, "text/csv")})
+    assert first.status_code == 202, first.text
+    assert retry.status_code == 202 and retry.headers.get("idempotent-replayed") == "true", retry.text[:300]
+    assert retry.json()["data"]["id"] == first.json()["data"]["id"]

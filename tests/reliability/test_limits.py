@@ -99,8 +99,15 @@ def test_public_verify_is_limited_per_address(client: TestClient, settings: Sett
     if operation is None:
         pytest.skip("missing route: GET /api/v1/public/verify")
     limit = settings.public_verify_rate_per_minute
-    statuses = [client.get("/api/v1/public/verify", params={"tag_id": "NO-SUCH-TAG"},
-                           headers={"X-Forwarded-For": "203.0.113.7"}).status_code for _ in range(limit + 1)]
+    responses = [client.get("/api/v1/public/verify", params={"tag_id": "NO-SUCH-TAG"},
+                            headers={"X-Forwarded-For": "203.0.113.7"}) for _ in range(limit + 1)]
+    statuses = [response.status_code for response in responses]
     figures.count("limits.requests", limit + 1)
     assert 429 not in statuses[:limit], f"refused before the limit of {limit}: {statuses.index(429)}"
-    assert statuses[-1] == 429
+    assert statuses[-1] == 429 and responses[-1].json()["error"]["code"] == "RATE_LIMITED", responses[-1].text
+    assert 1 <= int(responses[-1].headers["retry-after"]) <= 61
+    # Per address: a neighbour behind another address is unaffected, and so is an authenticated API key.
+    neighbour = client.get("/api/v1/public/verify", params={"tag_id": "NO-SUCH-TAG"},
+                           headers={"X-Forwarded-For": "203.0.113.8"})
+    figures.count("limits.requests")
+    assert neighbour.status_code != 429, neighbour.text[:300]

@@ -33,14 +33,19 @@ def unstorable(value: Any, path: str = "$", depth: int = 0) -> str | None:
     """Why ``value`` (parsed JSON) cannot be stored faithfully on every database, or None.
 
     NUL characters (PostgreSQL text refuses them), non-finite numbers (JSON and JSONB have no NaN or Infinity),
-    integers past 64 bits and excessive nesting would otherwise surface as a 500 from the driver or the encoder.
+    numbers past 64 bits (integers, and floats, which JSONB gives back as integers) and excessive nesting would
+    otherwise surface as a 500 from the driver or the encoder.
     """
     if depth > MAX_JSON_DEPTH:
         return f"{path}: nested deeper than {MAX_JSON_DEPTH} levels"
     if isinstance(value, str):
         return f"{path}: NUL characters are not allowed" if "\x00" in value else None
     if isinstance(value, float):
-        return None if math.isfinite(value) else f"{path}: numbers must be finite"
+        if not math.isfinite(value):
+            return f"{path}: numbers must be finite"
+        # PostgreSQL keeps a JSON number as an exact decimal and writes it back without an exponent: 8.7e62 is
+        # read as a 63-digit integer, which no response can encode (a 500 on every later read of the row).
+        return None if -_INT64 <= value < _INT64 else f"{path}: numbers must lie within ±2^63"
     if isinstance(value, int) and not -_INT64 <= value < _INT64:
         return f"{path}: integers must fit in 64 bits"
     items: list[tuple[str, Any]] = []
