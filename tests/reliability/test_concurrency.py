@@ -164,7 +164,6 @@ def test_transfer_confirmation_race_has_one_winner(live_server: OwnServer, fille
     assert all(s == 409 for s in statuses if s != 200), statuses
 
 
-@pytest.mark.xfail(strict=True, reason="RELIABILITY.md O6: the idempotency fingerprint hashes the multipart boundary")
 def test_multipart_retry_with_the_same_key_replays(live_server: OwnServer, racer: OrgContext) -> None:
     """A client retrying an upload after a timeout sends the same file under the same Idempotency-Key, but its
     HTTP library picks a new random multipart boundary: the retry must replay, not be refused as another body."""

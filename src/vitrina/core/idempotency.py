@@ -40,8 +40,21 @@ class Claim:
     key: str
 
 
-def fingerprint(method: str, path: str, body: bytes) -> str:
+def fingerprint(method: str, path: str, body: bytes, content_type: str | None = None) -> str:
+    body = _without_multipart_boundary(body, content_type)
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+
+
+def _without_multipart_boundary(body: bytes, content_type: str | None) -> bytes:
+    """HTTP clients pick a random multipart boundary per send, so a retried upload differs only in it; hashing
+    the body with a fixed boundary lets the retry replay instead of looking like a different request."""
+    if not content_type or not content_type.lower().startswith("multipart/"):
+        return body
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.strip().partition("=")
+        if name.lower() == "boundary" and value.strip('"'):
+            return body.replace(b"--" + value.strip('"').encode("latin-1"), b"--vitrina-boundary")
+    return body
 
 
 def validate_key(key: str) -> str:

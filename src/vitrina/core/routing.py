@@ -93,7 +93,8 @@ async def _claim_idempotency_key(request: Request, uow: UnitOfWork) -> idempoten
             uow.rollback()
         return idempotency.claim(
             database, organization_id=principal.organization_id, key=key,
-            fingerprint=idempotency.fingerprint(request.method, request.url.path, body),
+            fingerprint=idempotency.fingerprint(request.method, request.url.path, body,
+                                             request.headers.get("content-type")),
             lock_seconds=settings.idempotency_lock_seconds, ttl_seconds=settings.idempotency_ttl_seconds,
             server_secret=settings.signing_secret,
         )

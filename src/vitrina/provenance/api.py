@@ -147,7 +147,8 @@ def link_passport(passport_id: str, body: PassportLink, session: DbSession, prin
 @router.get("/passports/{passport_id}/epcis", summary="EPCIS 2.0 history of a passport",
             description="A GS1 EPCIS 2.0 JSON-LD `EPCISDocument` (bare, not enveloped): commissioning, inspecting, "
                         "retail_selling and ownership transfers (source/destination `owning_party`).",
-            response_model=dict[str, Any])
+            response_model=dict[str, Any],
+            responses={200: {"content": {"application/ld+json": {"schema": {"type": "object"}}}}})
 def passport_epcis(passport_id: str, session: DbSession, principal: ReadPrincipal) -> Response:
     passport = service.get_passport(session, organization_id=principal.organization_id, passport_id=passport_id)
     response = bare(epcis.document(session, passport))
