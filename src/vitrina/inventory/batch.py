@@ -8,7 +8,6 @@ and write one movement per changed quantity, so the ledger invariants hold exact
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import String, any_, bindparam, func, select
@@ -28,8 +27,8 @@ CHUNK = 1000  # ids per IN (...) list: far below every driver's parameter limit
 _IMPORT_UPDATABLE = item_fields.DESCRIPTIVE_FIELDS - {"status", "external_id"}
 
 
-def receive_many(session: Session, *, organization_id: str, actor: str | None,
-                 rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
+def receive_many(session: Session, *, organization_id: str, actor: str | None, rows: list[dict[str, Any]],
+                 prevalidated: list[dict[str, Any]] | None = None) -> list[tuple[str, str]]:
     """Create or update items by ``external_id`` (for imports). Returns ``(external_id, outcome)`` per row,
     outcome ``created``, ``updated`` or ``unchanged``.
 
@@ -37,6 +36,10 @@ def receive_many(session: Session, *, organization_id: str, actor: str | None,
     the quantity differs, an ``AUDIT`` movement to the new quantity. Raises ``ValidationFailed`` (paths
     ``$[index].field``), ``InsufficientStock`` (a quantity below what is reserved) or ``CertificateTaken`` for
     the batch: validate rows first with ``inventory.fields.create_fields`` to report them one by one.
+
+    ``prevalidated`` (an importer that has just validated every row to report its errors) is that validation's
+    result for each row, ``create_fields(row)`` or the same rules: rows that create an item take it as it is
+    instead of being validated a second time. Rows that update an item are still checked here.
     """
     keys = [_external_id(row, index) for index, row in enumerate(rows)]
     existing = _lock_by_external_id(session, organization_id, keys)
@@ -47,16 +50,22 @@ def receive_many(session: Session, *, organization_id: str, actor: str | None,
     for index, (key, row) in enumerate(zip(keys, rows, strict=True)):
         item = existing.get(key)
         if item is None and key not in new_rows:
-            new_rows[key] = item_fields.create_fields(row, path=f"$[{index}]")
+            new_rows[key] = _create_fields(row, index, prevalidated)
             outcomes.append((key, "created"))
         elif item is None:  # the same new external_id twice in one batch: the later row wins
-            new_rows[key] |= item_fields.create_fields(row, path=f"$[{index}]")
+            new_rows[key] |= _create_fields(row, index, prevalidated)
             outcomes.append((key, "updated"))
         else:
             outcomes.append((key, _stage_update(item, row, index, changes, targets)))
     _create(session, organization_id, actor, list(new_rows.values()))
     _update(session, organization_id, existing, changes, targets, actor)
     return outcomes
+
+
+def _create_fields(row: dict[str, Any], index: int, prevalidated: list[dict[str, Any]] | None) -> dict[str, Any]:
+    if prevalidated is not None:
+        return dict(prevalidated[index])  # a copy: a later row with the same external_id is merged into it
+    return item_fields.create_fields(row, path=f"$[{index}]")
 
 
 def _external_id(row: dict[str, Any], index: int) -> str:
@@ -136,7 +145,7 @@ def _create(session: Session, organization_id: str, actor: str | None, rows: lis
         "organization_id": organization_id, "currency": item_fields.default_currency(session, organization_id),
         "reserved_quantity": 0, "version": 1, "created_at": moment, "updated_at": moment,
     }
-    items, movements, events = [], [], []
+    items, movements = [], []
     movement_ids = iter(new_ids("mov", len(rows)))
     for row, item_id in zip(rows, new_ids("itm", len(rows)), strict=True):
         values = defaults | row | {"id": item_id}
@@ -151,10 +160,9 @@ def _create(session: Session, organization_id: str, actor: str | None, rows: lis
                 "reason_code": "RECEIVED", "notes": None, "reference": None, "actor": actor,
                 "location_id": values["location_id"], "room_type": values["room_type"], "created_at": moment,
             })
-        events.append(notify.created_event(SimpleNamespace(**values)))
     insert_rows(session, ledger.ITEMS, items)
     insert_rows(session, ledger.MOVEMENTS, movements)
-    notify.publish_many(session, organization_id, events, actor=actor)
+    notify.publish_many(session, organization_id, notify.created_events(items), actor=actor)
 
 
 _ITEM_COLUMNS = tuple(column.key for column in ledger.ITEMS.columns)
