@@ -71,6 +71,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    # One server secret for the run: the passports' keys are sealed with it before the server starts.
+    args.secret_key = uuid.uuid4().hex
     items, movements = SCALES[args.scale]
     work = Path(tempfile.mkdtemp(prefix="vitrina-bench-"))
     report: dict[str, Any] = {
@@ -109,7 +111,7 @@ def run(args: argparse.Namespace, report: dict[str, Any], database: load.BenchDa
     if "catalog" in domains:
         load.prepare_catalog(database.url, org.organization_id, fixture)
     if "provenance" in domains:
-        load.prepare_passports(database.url, org.organization_id, fixture)
+        load.prepare_passports(database.url, org.organization_id, fixture, server_secret=args.secret_key)
     report["notes"] += fixture.notes
     console.print(f"loaded in {report['load_seconds']} s ({report['load_rows_per_second']:,} rows/s)")
     report["ceilings"] = measure_ceilings(args, database, work)
@@ -152,7 +154,8 @@ def remeasure_http_ceiling(args: argparse.Namespace, report: dict[str, Any], wor
 
 def server_env(args: argparse.Namespace, database: load.BenchDatabase, work: Path) -> dict[str, str]:
     return dict(os.environ) | {"VITRINA_DATABASE_URL": database.url, "VITRINA_LOG_LEVEL": "WARNING",
-                               "VITRINA_DATA_DIR": str(work / "data"), "VITRINA_SECRET_KEY": uuid.uuid4().hex,
+                               "VITRINA_DATA_DIR": str(work / "data"), "VITRINA_SECRET_KEY": args.secret_key,
+                               "VITRINA_AUTH_CACHE_SECONDS": "2",  # the documented operator option; see BENCH.md
                                "VITRINA_REDIS_URL": args.redis_url,
                                "VITRINA_REDIS_PREFIX": f"vitrina-bench-{uuid.uuid4().hex[:8]}:"}
 

@@ -19,9 +19,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from sqlalchemy import Table, func, select
 
+from bench import fixtures
 from bench.scenarios import Fixture
 from vitrina.accounts import service as accounts
 from vitrina.core.ids import new_id
@@ -250,10 +250,12 @@ def load_inventory(url: str, organization_id: str, *, items: int, movements: int
     copy_rows(database, Item.__table__, ITEM_COLUMNS, item_rows())  # type: ignore[arg-type]
     copy_rows(database, Movement.__table__, MOVEMENT_COLUMNS, movement_rows())  # type: ignore[arg-type]
     if not database.is_sqlite:
-        with database.engine.connect() as connection:
-            connection.exec_driver_sql("ANALYZE inventory_items")
-            connection.exec_driver_sql("ANALYZE inventory_movements")
-            connection.commit()
+        # VACUUM as well as ANALYZE: it sets the visibility map, without which no index-only scan skips the
+        # heap. Autovacuum does the same soon after a bulk load in production; the scenarios measure that
+        # steady state, not the minutes right after a COPY.
+        with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE inventory_items")
+            connection.exec_driver_sql("VACUUM ANALYZE inventory_movements")
     bulk = [ids[i] for i in range(items) if not random.Random(i).random() < 0.6]
     database.dispose()
     return Fixture(location_ids=locations, item_ids=ids, bulk_item_ids=bulk, history_start=start,
@@ -286,36 +288,40 @@ def ledger_violations(url: str) -> int:
 
 
 def prepare_catalog(url: str, organization_id: str, fixture: Fixture) -> None:
-    """Demo catalog and price tables; the pricing scenario quotes the seed's bridal ring with five stones."""
+    """Demo catalog and price tables; the pricing scenario quotes the seed's bridal ring with five stones
+    (the catalog's own ``BENCH_CONFIGURATION`` when it provides one, else ``bench.fixtures``')."""
     catalog_demo = _optional("vitrina.catalog.demo", fixture)
     if catalog_demo is None:
         return
     try:
         database = Database(url)
         with database.unit_of_work(organization_id=organization_id) as session:
-            catalog_demo.seed(session, organization_id=organization_id, console=Console(quiet=True))
+            fixtures.seed_catalog(session, organization_id)
         database.dispose()
     except Exception as exc:
         fixture.notes.append(f"catalog demo seed failed: {type(exc).__name__}: {exc}")
         return
-    fixture.configuration_body = getattr(catalog_demo, "BENCH_CONFIGURATION", None)
+    fixture.configuration_body = getattr(catalog_demo, "BENCH_CONFIGURATION", None) or fixtures.bridal_configuration()
 
 
-def prepare_passports(url: str, organization_id: str, fixture: Fixture, tags: int = 200,
+def prepare_passports(url: str, organization_id: str, fixture: Fixture, *, server_secret: str, tags: int = 200,
                       taps_per_tag: int = 50) -> None:
-    """Passports on simulated NTAG 424 DNA tags, and a stream of fresh SUN messages (rising counters)."""
+    """Passports on simulated NTAG 424 DNA tags, and a stream of fresh SUN messages (rising counters), sealed
+    with the server's secret (the provenance domain's ``bench_sun_messages`` when it provides one)."""
     provenance_demo = _optional("vitrina.provenance.demo", fixture)
-    make_messages = getattr(provenance_demo, "bench_sun_messages", None)
-    if make_messages is None:
+    if provenance_demo is None:
         return
     try:
         database = Database(url)
         with database.unit_of_work(organization_id=organization_id) as session:
-            fixture.sun_messages = make_messages(session, organization_id=organization_id, tags=tags,
-                                                 taps_per_tag=taps_per_tag)
+            own = getattr(provenance_demo, "bench_sun_messages", None)
+            fixture.sun_messages = (
+                own(session, organization_id=organization_id, tags=tags, taps_per_tag=taps_per_tag) if own else
+                fixtures.sun_messages(session, organization_id=organization_id, tags=tags,
+                                      taps_per_tag=taps_per_tag, server_secret=server_secret))
         database.dispose()
     except Exception as exc:
-        fixture.notes.append(f"provenance bench_sun_messages failed: {type(exc).__name__}: {exc}")
+        fixture.notes.append(f"SUN message fixtures failed: {type(exc).__name__}: {exc}")
 
 
 def _optional(module: str, fixture: Fixture) -> Any:

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     public_verify_rate_per_minute: int = 60
     idempotency_ttl_seconds: int = 24 * 3600
     idempotency_lock_seconds: int = 60
+    # Seconds a verified API key stays cached per worker process. 0 (the default) keeps revocation immediate on
+    # every worker; a few seconds saves a database round trip per request, and a revocation then reaches the
+    # other workers within that time.
+    auth_cache_seconds: float = 0.0
 
     webhook_allow_hosts: str = ""
     webhook_allow_http: bool = False

@@ -11,9 +11,12 @@ from pathlib import Path
 
 import pytest
 from bench.scenarios import SCENARIOS, route_missing
+from fastapi.testclient import TestClient
 
-from bench import harness
+from bench import fixtures, harness
 from tests.conftest import PG_ADMIN_URL
+from tests.support import OrgContext
+from vitrina.db.session import Database
 
 
 def test_scenarios_of_absent_domains_are_skipped_with_the_route_they_need() -> None:
@@ -51,3 +54,25 @@ def test_a_micro_run_produces_a_well_formed_result(db_kind: str, tmp_path: Path)
     assert report["import"]["created"] == 200
     assert report["import"]["rows_per_second"] > 0
     assert report["ledger_violations"] == 0
+
+
+def test_the_pricing_and_verification_fixtures_are_accepted_by_the_api(client: TestClient, org: OrgContext,
+                                                                        database: Database) -> None:
+    """The bodies the catalog and provenance scenarios send are valid: the bridal ring prices (five stones
+    chosen) and every SUN message verifies as genuine, in the order the harness sends them."""
+    with database.unit_of_work(organization_id=org.id) as session:
+        fixtures.seed_catalog(session, org.id)
+        messages = fixtures.sun_messages(session, organization_id=org.id, tags=2, taps_per_tag=2,
+                                         server_secret=client.app.state.settings.signing_secret)
+
+    priced = client.post("/api/v1/product-configurations", json=fixtures.bridal_configuration(), headers=org.headers)
+    assert priced.status_code == 200, priced.text
+    lines = priced.json()["data"]["breakdown"]["lines"]
+    chosen = [line for line in lines if line["item"] in ("center_stone", "stone")]
+    assert sum(line["count"] for line in chosen) == 5
+    assert len(messages) == 4
+    for tag_id, picc_data, cmac in messages:
+        verified = client.post("/api/v1/passports/verify", headers=org.headers,
+                               json={"tag_id": tag_id, "picc_data": picc_data, "cmac": cmac})
+        assert verified.status_code == 200, verified.text
+        assert verified.json()["data"]["authenticity"] == "confirmed", verified.json()

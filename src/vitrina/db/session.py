@@ -12,7 +12,8 @@ from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy.engine.interfaces import ExecutionContext
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker, with_loader_criteria
 
 from vitrina.db.base import OrgScoped
@@ -22,20 +23,30 @@ ORG_KEY = "organization_id"
 
 
 class Database:
-    """The engine and the two session factories (readers, and writers that take SQLite's write lock)."""
+    """The engine and the session factories (readers, writers that take SQLite's write lock, and on
+    PostgreSQL the requests' readers that run without BEGIN/COMMIT until they write; see ``_begin_before_writes``)."""
 
     def __init__(self, url: str, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine: Engine = make_engine(url, **engine_kwargs)
         self._readers = sessionmaker(self.engine, expire_on_commit=False)
         self._writers = sessionmaker(writer_engine(self.engine), expire_on_commit=False)
+        self._request_readers = self._readers
+        if self.engine.dialect.name == "postgresql":
+            event.listen(self.engine, "before_cursor_execute", _begin_before_writes)
+            self._request_readers = sessionmaker(
+                self.engine.execution_options(isolation_level="AUTOCOMMIT", **{_AUTOCOMMIT_READS: True}),
+                expire_on_commit=False)
 
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
-    def session(self, *, write: bool = True, organization_id: str | None = None) -> Session:
-        session = (self._writers if write else self._readers)()
+    def session(self, *, write: bool = True, organization_id: str | None = None,
+                request_read: bool = False) -> Session:
+        """``request_read``: a GET/HEAD request's session (see ``_begin_before_writes``)."""
+        factory = self._writers if write else self._request_readers if request_read else self._readers
+        session = factory()
         if organization_id:
             session.info[ORG_KEY] = organization_id
         return session
@@ -55,6 +66,35 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+_AUTOCOMMIT_READS = "vitrina_autocommit_reads"
+_LOCKING_CLAUSES = ("FOR UPDATE", "FOR SHARE", "FOR NO KEY UPDATE", "FOR KEY SHARE")
+
+
+def _begin_before_writes(conn: Connection, _cursor: Any, statement: str, _parameters: Any,
+                         context: ExecutionContext | None, _executemany: bool) -> None:
+    """A read-only request on PostgreSQL runs its SELECTs in autocommit: no ``BEGIN`` and no ``COMMIT`` round
+    trip (two of the four round trips of ``GET /inventory/{id}``). Each SELECT is then its own transaction,
+    which is what READ COMMITTED gives statements inside one anyway. Should such a request write, lock rows,
+    take a savepoint or stream with a server-side cursor, the connection leaves autocommit just before that
+    statement, so it and everything after it run in one transaction that the request commits or rolls back."""
+    if not conn.get_execution_options().get(_AUTOCOMMIT_READS):
+        return
+    dbapi_connection = conn.connection.dbapi_connection
+    if dbapi_connection is None or not dbapi_connection.autocommit:
+        return
+    if _plain_read(statement) and not (context is not None and context.execution_options.get("stream_results")):
+        return
+    dbapi_connection.autocommit = False
+
+
+def _plain_read(statement: str) -> bool:
+    head = statement.lstrip()[:6].upper()
+    if head != "SELECT":
+        return False
+    upper = statement.upper()
+    return not any(clause in upper for clause in _LOCKING_CLAUSES)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -86,7 +126,7 @@ class UnitOfWork:
 
     def session(self) -> Session:
         if self._session is None:
-            self._session = self._database.session(write=self._write)
+            self._session = self._database.session(write=self._write, request_read=not self._write)
         return self._session
 
     def commit(self) -> None:

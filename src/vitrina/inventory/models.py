@@ -58,6 +58,8 @@ class Item(OrgScoped, Timestamped, Versioned, Base):
         Index("ix_inventory_items_org_created", "organization_id", "created_at"),
         Index("ix_inventory_items_org_updated", "organization_id", "updated_at"),
         Index("ix_inventory_items_org_status", "organization_id", "status"),
+        Index("ix_inventory_items_org_location_status", "organization_id", "location_id", "status", "created_at", "id",
+              postgresql_include=["quantity", "reserved_quantity"]),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -99,7 +101,7 @@ class Movement(OrgScoped, Base):
     __table_args__ = (
         UniqueConstraint("item_id", "item_version"),
         Index("ix_inventory_movements_item_time", "item_id", "created_at", "item_version",
-              postgresql_include=["quantity_after", "location_id", "room_type"]),
+              postgresql_include=["quantity_after", "location_id", "room_type", "organization_id"]),
         # Finds the pieces that were at a location in the past but have moved on since (snapshot by location).
         Index("ix_inventory_movements_transfers", "organization_id", "location_id", "item_id",
               sqlite_where=text("reason_code = 'TRANSFER'"), postgresql_where=text("reason_code = 'TRANSFER'")),

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, case, cast, func, select, update
+from sqlalchemy import ColumnElement, Float, case, cast, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -356,28 +356,53 @@ def adjust_quantity(session: Session, *, organization_id: str, item_id: str, qua
 
 
 def bulk_adjust(session: Session, *, organization_id: str, lines: Sequence[AdjustmentLine],
-                actor: str | None) -> list[tuple[Item, Movement]]:
+                actor: str | None) -> list[tuple[Item, notify.MovementLike]]:
     """All or nothing: every bad line is reported by index (422 for invalid lines, 409 ``BULK_UPDATE_FAILED``
-    for lines the stock refuses), and then nothing is applied."""
-    items = items_by_ref(session, organization_id=organization_id, refs=[line.ref for line in lines])
+    for lines the stock refuses), and then nothing is applied.
+
+    Set-based: the items are locked in one statement (id order, so concurrent batches cannot deadlock), every
+    line is checked against the locked rows in Python, and only then are all changes written (one UPDATE
+    executemany per shape, the movements and the events in one insert each). A refused line therefore leaves
+    nothing to roll back."""
+    ids = _ids_by_ref(session, organization_id, [line.ref for line in lines])
+    locked = ledger.lock_items(session, list(ids.values()))  # full rows once, under their locks
+    items = {ref: locked[item_id] for ref, item_id in ids.items()}
     _check_bulk_lines(items, lines)
-    applied: list[tuple[Item, Movement]] = []
+    for item in locked.values():
+        if item.reserved_quantity:
+            ledger.release_expired(session, item)  # expired holds stop counting before the stock check
+    changes: list[ledger.LockedChange] = []
     conflicts: list[dict[str, Any]] = []
-    savepoint = session.begin_nested()
     for index, line in enumerate(lines):
-        item = items[line.ref]
-        try:
-            applied.append((item, _adjust(session, item, line, actor)))
-        except VitrinaError as exc:
-            conflicts.append({"index": index, "path": f"$.updates[{index}]", "id": line.ref, "code": exc.code,
-                              "message": exc.message, **exc.details})
+        item = locked[items[line.ref].id]
+        refused = ledger.refusal(item.tracking, line.quantity_change, quantity=item.quantity,
+                                 reserved=item.reserved_quantity, status=item.status,
+                                 expected_quantity=line.expected_quantity)
+        if refused is not None:
+            conflicts.append({"index": index, "path": f"$.updates[{index}]", "id": line.ref, "code": refused.code,
+                              "message": refused.message, **refused.details})
+            continue
+        change = Change(line.quantity_change, line.reason_code, actor, line.notes, line.reference)
+        changes.append(ledger.LockedChange(item, change, _status_after(item, line.quantity_change,
+                                                                       line.reason_code)))
     if conflicts:
-        savepoint.rollback()
         raise BulkUpdateFailed(conflicts)
-    savepoint.commit()
-    for item, movement in applied:
-        notify.quantity_changed(session, item, movement, actor=actor)
-    return applied
+    movements = ledger.apply_locked_changes(session, changes)
+    events = [event for locked_change, movement in zip(changes, movements, strict=True)
+              for event in notify.quantity_events(locked_change.item, movement)]
+    notify.publish_many(session, organization_id, events, actor=actor)
+    return [(locked_change.item, movement) for locked_change, movement in zip(changes, movements, strict=True)]
+
+
+def _ids_by_ref(session: Session, organization_id: str, refs: Sequence[str]) -> dict[str, str]:
+    """Item ids for refs (an id, else an external_id, as ``get_item``), reading two columns only."""
+    wanted = list(set(refs))
+    rows = session.execute(select(Item.id, Item.external_id).where(
+        Item.organization_id == organization_id, or_(Item.id.in_(wanted), Item.external_id.in_(wanted)))).all()
+    by_external = {external_id: item_id for item_id, external_id in rows if external_id is not None}
+    by_id = {item_id: item_id for item_id, _ in rows}
+    found = {ref: by_id.get(ref) or by_external.get(ref) for ref in wanted}
+    return {ref: item_id for ref, item_id in found.items() if item_id is not None}
 
 
 def _check_bulk_lines(items: dict[str, Item], lines: Sequence[AdjustmentLine]) -> None:
@@ -534,6 +559,10 @@ def transfer_item(session: Session, *, organization_id: str, item_id: str, to_lo
     return _split_bulk(session, item, location_id, room_type, out_change)
 
 
+def _origin_note(location_id: str | None, room_type: str) -> str:
+    return f"from {location_id or 'no location'}/{room_type}"
+
+
 def _move_piece(session: Session, item: Item, location_id: str | None, room_type: str, out: Change) -> Transfer:
     """The piece itself changes place; its ledger shows it leaving (-1) and arriving (+1)."""
     for _ in range(3):
@@ -544,7 +573,7 @@ def _move_piece(session: Session, item: Item, location_id: str | None, room_type
             leaving = ledger.record_movement(session, item, out, version=row.version - 1, at=row.last_moved_at,
                                              location_id=origin[0], room_type=origin[1], quantity_after=0)
             arriving = ledger.record_movement(
-                session, item, Change(1, "TRANSFER", out.actor, f"from {origin[0]}/{origin[1]}", out.reference),
+                session, item, Change(1, "TRANSFER", out.actor, _origin_note(*origin), out.reference),
                 version=row.version, at=row.last_moved_at)
             notify.updated(session, item, actor=out.actor, movement=arriving)
             return Transfer(item, item, [leaving, arriving])
@@ -567,7 +596,7 @@ def _split_bulk(session: Session, item: Item, location_id: str | None, room_type
     leaving = ledger.apply_change(session, item, out)
     arriving = ledger.apply_change(
         session, target,
-        Change(-out.quantity_change, "TRANSFER", out.actor, f"from {item.location_id}/{item.room_type}",
+        Change(-out.quantity_change, "TRANSFER", out.actor, _origin_note(item.location_id, item.room_type),
                out.reference))
     notify.quantity_changed(session, item, leaving, actor=out.actor)
     if is_new:  # its first event carries the units that arrived

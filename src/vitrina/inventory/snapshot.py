@@ -18,7 +18,25 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, literal_column, or_, select, true
+from sqlalchemy import (
+    CTE,
+    BigInteger,
+    ColumnElement,
+    CompoundSelect,
+    Numeric,
+    Select,
+    Subquery,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import Session, aliased
 
 from vitrina.core.money import to_str
@@ -59,6 +77,11 @@ class Snapshot:
         return sum(t.units for t in self.totals)
 
 
+_LINE_COLUMNS = ("id", "external_id", "sku", "name", "category", "tracking", "price", "cost", "currency",
+                 "quantity", "at_location", "at_room")
+# ``item_count``, not ``count``: a result row is a tuple, whose ``count`` is a method.
+_TOTAL_COLUMNS: dict[str, Any] = {"item_count": BigInteger(), "units": BigInteger(), "cost_value": Numeric(),
+                                  "retail_value": Numeric()}
 _ITEM_COLUMNS = (Item.id, Item.external_id, Item.sku, Item.name, Item.category, Item.tracking, Item.price,
                  Item.cost, Item.currency)
 
@@ -72,15 +95,58 @@ def take_snapshot(session: Session, *, organization_id: str, at: datetime, page:
     if not include_zero:
         where.append(quantity > 0)
     if location_id is not None:
-        where += [where_location == location_id, _ever_at(organization_id, location_id)]
+        where.append(where_location == location_id)
     if room_type is not None:
         where.append(where_room == room_type)
-    base = source(select(*_ITEM_COLUMNS, quantity.label("quantity"), where_location.label("at_location"),
-                         where_room.label("at_room"))).where(*where)
-    rows = session.execute(base.order_by(Item.id).limit(page.limit).offset(page.offset)).all()
+    state = source(select(*_ITEM_COLUMNS, quantity.label("quantity"), where_location.label("at_location"),
+                          where_room.label("at_room"))).where(*where)
+    candidates = _candidates(state, organization_id, location_id)
+    if session.get_bind().dialect.name == "postgresql":
+        rows, totals = _page_and_totals(session, candidates.cte("snap"), page)
+    else:
+        snap = candidates.subquery("snap")
+        rows = list(session.execute(select(snap).order_by(snap.c.id).limit(page.limit).offset(page.offset)))
+        totals = _totals(session, snap)
     lines = [SnapshotLine(row, row.quantity, row.at_location, row.at_room) for row in rows]
-    totals = _totals(session, base)
     return Snapshot(at=at, lines=lines, total=sum(t.count for t in totals), totals=totals)
+
+
+def _page_and_totals(session: Session, snap: CTE, page: Page) -> tuple[list[Any], list[CurrencyTotal]]:
+    """The page and the per-currency totals in ONE statement over one materialized CTE: the per-item ledger
+    probes are the whole cost of a snapshot, and two statements did them twice."""
+    c = snap.c
+    lines = (select(literal("line").label("kind"), *(c[name] for name in _LINE_COLUMNS),
+                    # Typed NULLs: inside a subquery an untyped NULL becomes text, which the UNION cannot match.
+                    *(cast(null(), type_).label(name) for name, type_ in _TOTAL_COLUMNS.items()))
+             .order_by(c.id).limit(page.limit).offset(page.offset))
+    sums = (select(literal("total"), *(c.currency if name == "currency" else null() for name in _LINE_COLUMNS),
+                   func.count(), func.sum(c.quantity), func.coalesce(func.sum(c.quantity * c.cost), 0),
+                   func.coalesce(func.sum(c.quantity * c.price), 0))
+            .group_by(c.currency))
+    rows = session.execute(union_all(lines.subquery().select(), sums)).all()
+    page_rows = sorted((row for row in rows if row.kind == "line"), key=lambda row: row.id)
+    totals = sorted((CurrencyTotal(row.currency, row.item_count, int(row.units or 0), Decimal(row.cost_value),
+                                   Decimal(row.retail_value)) for row in rows if row.kind == "total"),
+                    key=lambda total: total.currency)
+    return page_rows, totals
+
+
+def _candidates(state: Select[Any], organization_id: str, location_id: str | None) -> Select[Any] | CompoundSelect:
+    """The items that may have been at the location: those there now, UNION ALL those that left it by a transfer.
+
+    Two branches rather than ``location_id = X OR id IN (...)``: an OR across two indexes made PostgreSQL scan
+    the whole items table (a million rows at the default scale) where each branch alone is one index range.
+    """
+    if location_id is None:
+        return state
+    moved_away = select(Movement.item_id).where(
+        Movement.organization_id == organization_id, Movement.location_id == location_id,
+        # The literal lets PostgreSQL use the partial index whose predicate is exactly reason_code = 'TRANSFER'.
+        Movement.reason_code == literal_column("'TRANSFER'"))
+    here_now = state.where(Item.location_id == location_id)
+    gone_since = state.where(Item.id.in_(moved_away),
+                             or_(Item.location_id.is_(None), Item.location_id != location_id))
+    return union_all(here_now, gone_since)
 
 
 def _state_at(session: Session, at: datetime) -> tuple[Any, Any, Any, Callable[[Select[Any]], Select[Any]]]:
@@ -116,17 +182,7 @@ def _state_at(session: Session, at: datetime) -> tuple[Any, Any, Any, Callable[[
     return quantity, location, room, source
 
 
-def _ever_at(organization_id: str, location_id: str) -> ColumnElement[bool]:
-    """Items now at the location, or that left it by a transfer (the literal lets PostgreSQL use the
-    partial index whose predicate is exactly ``reason_code = 'TRANSFER'``)."""
-    moved_away = select(Movement.item_id).where(
-        Movement.organization_id == organization_id, Movement.location_id == location_id,
-        Movement.reason_code == literal_column("'TRANSFER'"))
-    return or_(Item.location_id == location_id, Item.id.in_(moved_away))
-
-
-def _totals(session: Session, base: Select[Any]) -> list[CurrencyTotal]:
-    snap = base.subquery("snap")
+def _totals(session: Session, snap: Subquery) -> list[CurrencyTotal]:
     if session.get_bind().dialect.name == "postgresql":
         rows = session.execute(select(
             snap.c.currency, func.count(), func.sum(snap.c.quantity),
