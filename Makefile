@@ -23,11 +23,12 @@ run: $(STAMP)
 
 test: $(STAMP) system-deps test-sqlite test-postgresql
 
+# Two xdist workers: the machine's two cores; each worker gets its own database and key prefix.
 test-sqlite: $(STAMP)
-	$(PYTEST) -m "not slow" --db sqlite
+	$(PYTEST) -m "not slow" --db sqlite -n 2
 
 test-postgresql: $(STAMP)
-	$(PYTEST) -m "not slow" --db postgresql
+	$(PYTEST) -m "not slow" --db postgresql -n 2
 
 test-slow: $(STAMP) system-deps
 	$(PYTEST) -m slow --db postgresql
