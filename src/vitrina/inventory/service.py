@@ -9,7 +9,8 @@ Batch operations for imports and POS syncs live in ``inventory.batch`` and point
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -64,11 +65,32 @@ from vitrina.inventory.snapshot import Snapshot, take_snapshot
 
 __all__ = [
     "AdjustmentLine", "ItemFilters", "Snapshot", "Transfer", "adjust_quantity", "archive_item", "bulk_adjust",
-    "create_item", "create_location", "delete_location", "get_item", "get_location", "get_location_any",
+    "create_item", "create_location", "current_time", "delete_location", "get_item", "get_location", "get_location_any",
     "items_by_ref", "ledger_size", "list_items", "list_locations", "list_movements", "location_holds_stock",
     "receive_many", "release_expired_holds", "release_reservation", "reserve_item", "reserved_now", "return_item",
-    "sell_item", "set_location_quantities", "take_snapshot", "transfer_item", "update_item", "update_location",
+    "sell_item", "set_location_quantities", "simulated_clock", "take_snapshot", "transfer_item", "update_item",
+    "update_location",
 ]
+
+
+# --- the ledger's clock ---------------------------------------------------------------------------------------
+
+def current_time(session: Session) -> datetime:
+    """The instant the ledger stamps on this session's changes: the wall clock, or a simulated one (below).
+    Records written with a stock change (a sale transaction) take the same instant, so they line up with it."""
+    return ledger.now(session)
+
+
+@contextmanager
+def simulated_clock(session: Session, clock: Callable[[], datetime]) -> Iterator[None]:
+    """Stamp this session's changes with ``clock()`` instead of the wall clock: the demo seeder writes a past
+    year through the real code path this way. The caller must keep each item's instants increasing (the
+    snapshot relies on it); requests never use it."""
+    session.info[ledger.CLOCK_KEY] = clock
+    try:
+        yield
+    finally:
+        session.info.pop(ledger.CLOCK_KEY, None)
 
 
 # --- locations ----------------------------------------------------------------------------------------------

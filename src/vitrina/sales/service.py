@@ -291,6 +291,7 @@ def record_transaction(session: Session, *, organization_id: str, actor: str | N
         location_id=location_id or getattr(resolved[0].item, "location_id", None), currency=currency,
         payment_method=payment_method, reference=reference, actor=actor,
         line_count=len(resolved), unit_count=sum(line.request.quantity for line in resolved),
+        created_at=inventory.current_time(session),
     )
     # Stock moves in item-id order, whatever the lines' order: two multi-line sales sharing items then take
     # their row locks (PostgreSQL) in the same order and queue instead of deadlocking.

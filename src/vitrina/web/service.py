@@ -75,7 +75,10 @@ def get_user(session: Session, *, organization_id: str, user_id: str) -> User:
 
 
 def email_taken(session: Session, *, email: str) -> bool:
-    found = session.scalar(select(User.id).where(User.email == normalize_email(email)))
+    """Whether any organization's user has this email: sign-in emails are unique across organizations, so the
+    check reads the table itself, outside an organization-bound session's automatic filter."""
+    users = User.__table__.c
+    found = session.scalar(select(users.id).where(users.email == normalize_email(email)))
     return found is not None
 
 
