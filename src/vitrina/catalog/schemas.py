@@ -15,44 +15,22 @@ from pydantic import AliasChoices, BaseModel, BeforeValidator, Field, Validation
 
 from vitrina.catalog.models import PRODUCT_STATUSES, MetalPrice, PricingTier, Product, StonePrice, TierPrice
 from vitrina.core.errors import ValidationFailed, json_path
-from vitrina.core.money import is_currency, to_decimal, to_str
-from vitrina.core.schemas import RequestModel
+from vitrina.core.money import to_str
+from vitrina.core.schemas import Currency, Money, RequestModel, money_amount
 from vitrina.core.time import to_rfc3339
 
 JEWELRY_TYPES = (4, 5, 7, 8)
 MAX_OPTIONS_BYTES = 256 * 1024
 
 
-def _money(value: Any) -> Any:
-    if value is None:
-        return None
-    amount = to_decimal(value)
-    if amount < 0:
-        raise ValueError("must not be negative")
-    if abs(amount) >= Decimal(10) ** 12:
-        raise ValueError("is too large")
-    if amount.as_tuple().exponent < -6:  # type: ignore[operator]
-        raise ValueError("has more than 6 decimal places")
-    return amount
-
-
 def _positive(value: Any) -> Any:
-    amount = _money(value)
+    amount = money_amount(value)
     if amount is not None and amount <= 0:
         raise ValueError("must be greater than zero")
     return amount
 
 
-def _currency(value: Any) -> Any:
-    value = value.strip().upper() if isinstance(value, str) else value
-    if isinstance(value, str) and not is_currency(value):
-        raise ValueError("must be an ISO 4217 currency code such as 'USD'")
-    return value
-
-
-Money = Annotated[Decimal, BeforeValidator(_money)]
 Positive = Annotated[Decimal, BeforeValidator(_positive)]
-Currency = Annotated[str, BeforeValidator(_currency)]
 Sku = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._\-]+$")]
 Label = Annotated[str, Field(min_length=1, max_length=100)]
 
@@ -107,7 +85,7 @@ class ProductFields(RequestModel):
                 raise ValueError(f"options.{name} must be an object")
             for key in ("metal_weight_g", "labor", "price"):
                 if key in spec:
-                    _money(spec[key])
+                    money_amount(spec[key])
         if len(str(value)) > MAX_OPTIONS_BYTES:
             raise ValueError("options are too large")
         return value

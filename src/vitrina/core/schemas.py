@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from decimal import Decimal
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, model_validator
 from pydantic_core import PydanticCustomError
+
+from vitrina.core.money import is_currency, to_decimal
 
 # Free-form JSON (addresses, metadata, options) nests far less than this; deeper input is abuse, and past 255
 # levels the response encoder itself would fail.
@@ -73,3 +76,30 @@ class ErrorEnvelope(BaseModel):
     success: bool = False
     error: ErrorDetail
     requestId: str
+
+
+# --- input types every domain shares -------------------------------------------------------------------------
+
+def money_amount(value: Any) -> Any:
+    """A non-negative amount of money as ``Decimal`` (never a float): below 10^12, at most 6 decimal places."""
+    if value is None:
+        return None
+    amount = to_decimal(value)
+    if amount < 0:
+        raise ValueError("must not be negative")
+    if abs(amount) >= Decimal(10) ** 12:
+        raise ValueError("is too large")
+    if amount.as_tuple().exponent < -6:  # type: ignore[operator]
+        raise ValueError("has more than 6 decimal places")
+    return amount
+
+
+def currency_code(value: Any) -> Any:
+    value = value.strip().upper() if isinstance(value, str) else value
+    if isinstance(value, str) and not is_currency(value):
+        raise ValueError("must be an ISO 4217 currency code such as 'USD'")
+    return value
+
+
+Money = Annotated[Decimal, BeforeValidator(money_amount)]
+Currency = Annotated[str, BeforeValidator(currency_code)]

@@ -8,7 +8,6 @@ used as event payloads) and described for OpenAPI by the ``...Out`` models besid
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from types import SimpleNamespace
 from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
@@ -16,8 +15,8 @@ from zoneinfo import available_timezones
 from pydantic import AliasChoices, BaseModel, BeforeValidator, Field, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from vitrina.core.money import is_currency, to_decimal, to_str
-from vitrina.core.schemas import RequestModel
+from vitrina.core.money import to_str
+from vitrina.core.schemas import Currency, Money, RequestModel
 from vitrina.core.time import as_utc, to_rfc3339
 from vitrina.inventory.models import ACTIVE, RESERVED, Item, Location, Movement, Reservation
 
@@ -78,19 +77,6 @@ def address_value(address: Address | None) -> dict[str, Any] | None:
 
 # --- input types ----------------------------------------------------------------------------------------------
 
-def _money(value: Any) -> Any:
-    if value is None:
-        return None
-    amount = to_decimal(value)
-    if amount < 0:
-        raise ValueError("must not be negative")
-    if abs(amount) >= Decimal(10) ** 12:
-        raise ValueError("is too large")
-    if amount.as_tuple().exponent < -6:  # type: ignore[operator]
-        raise ValueError("has more than 6 decimal places")
-    return amount
-
-
 def _upper(value: Any) -> Any:
     return value.strip().upper() if isinstance(value, str) else value
 
@@ -102,15 +88,6 @@ def _certification(value: Any) -> Any:
     return value
 
 
-def _currency(value: Any) -> Any:
-    value = _upper(value)
-    if isinstance(value, str) and not is_currency(value):
-        raise ValueError("must be an ISO 4217 currency code such as 'USD'")
-    return value
-
-
-Money = Annotated[Decimal, BeforeValidator(_money)]
-Currency = Annotated[str, BeforeValidator(_currency)]
 Tracking = Literal["serialized", "bulk"]
 RoomType = Literal["sales_floor", "vault", "quarantine", "secret_menu", "repair", "memo", "in_transit"]
 ReasonCode = Annotated[Literal["SALE", "RETURN", "ADJUSTMENT", "DAMAGE", "THEFT", "TRANSFER", "AUDIT", "RECEIVED"],
