@@ -58,7 +58,7 @@ def chromium() -> Iterator[Browser]:
 
 def open_page(chromium: Browser, live_server: LiveServer, viewport: dict[str, int] = DESKTOP) -> Page:
     context = chromium.new_context(viewport=viewport, base_url=live_server.url)  # type: ignore[arg-type]
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(30_000)  # pages render slower while the suite runs on two xdist workers
     page = context.new_page()
 
     def refuse_dialog(dialog: Dialog) -> None:  # a confirm() we expect is accepted by the test itself
